@@ -1,0 +1,79 @@
+"""The build, top to bottom: config, load, indexes, plan, render, write."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sitegen.config import Config, load_config
+from sitegen.errors import BuildError, Diagnostic, sorted_unique
+from sitegen.indexes import build_indexes
+from sitegen.load import load, static_files
+from sitegen.plan import plan_site
+from sitegen.render import Renderer, TemplateFailure, theme_dir
+from sitegen.write import check_output, write_site
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    output: Path
+    articles: int
+    pages: int
+    files: int
+    drafts_skipped: int
+    diagnostics: tuple[Diagnostic, ...]
+    seconds: float
+    written: bool  # False when --strict refused to swap the new site in
+
+    @property
+    def errors(self) -> int:
+        return sum(d.is_error for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.diagnostics) - self.errors
+
+
+class StrictFailure(BuildError):
+    def __init__(self, result: BuildResult):
+        self.result = result
+        super().__init__(f"{result.errors} error(s); --strict leaves {result.output} as it was")
+
+
+def output_folder(site: Path, config: Config, output: Path | None) -> Path:
+    return (output if output is not None else site / config.output_dir).absolute()
+
+
+def build(site: Path, output: Path | None = None, *, strict: bool = False, drafts: bool = False,
+          progress: Callable[[int, int], None] | None = None) -> BuildResult:
+    """Build the site at ``site``. Raises ConfigError, BuildError (TemplateFailure, StrictFailure)."""
+    started = time.perf_counter()
+    site = site.absolute()
+    config = load_config(site)
+    out = output_folder(site, config, output)
+    check_output(out, site, site / config.content_dir)
+
+    loaded = load(site, config, include_drafts=drafts)
+    indexes, index_problems = build_indexes(loaded.articles)
+    plan, plan_problems = plan_site(config, indexes)
+    diagnostics = tuple(sorted_unique([*loaded.diagnostics, *index_problems, *plan_problems]))
+
+    def result(files: int, written: bool) -> BuildResult:
+        return BuildResult(out, len(plan.urls), len(plan.pages), files, loaded.drafts_skipped,
+                           diagnostics, time.perf_counter() - started, written)
+
+    if strict and any(d.is_error for d in diagnostics):
+        raise StrictFailure(result(0, False))
+    renderer = Renderer(site, config, plan)
+    copies = [(path, rel) for base in (theme_dir("static"), site / "static") if base.is_dir()
+              for path, rel in static_files(base)]
+    copies += [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
+    total = len(plan.pages)
+    files = write_site(out, renderer.render_all(plan.pages), copies,
+                       progress=(lambda n: progress(n - len(copies), total)) if progress else None)
+    return result(files, True)
+
+
+__all__ = ["BuildResult", "StrictFailure", "TemplateFailure", "build"]

@@ -1,0 +1,92 @@
+"""The command line: argument parsing, printing diagnostics, exit codes.
+
+Exit status: 0 built cleanly (warnings allowed); 1 the input had errors (the rest of
+the site was still built, unless --strict); 2 nothing was built (bad config, bad
+output folder, template failure, bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.build import BuildResult, StrictFailure, build
+from sitegen.errors import BuildError, ConfigError
+from sitegen.render import TemplateFailure
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sitegen", description="A static website generator for news archives.")
+    p.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = sub.add_parser("build", help="build the site once", description="Build the site into its output folder.")
+    b.add_argument("site", nargs="?", default=".", type=Path, help="the site folder (default: the current one)")
+    b.add_argument("-o", "--output", type=Path, help="output folder (default: output_dir from sitegen.yaml, 'public')")
+    b.add_argument("--strict", action="store_true", help="fail on any error and leave the previous output as it was")
+    b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    b.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics, no summary line")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "build":
+        return run_build(args)
+    return 2  # pragma: no cover - argparse requires a command
+
+
+def run_build(args: argparse.Namespace) -> int:
+    if not args.site.is_dir():
+        print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
+        return 2
+    progress = _progress if sys.stderr.isatty() and not args.quiet else None
+    try:
+        result = build(args.site, args.output, strict=args.strict, drafts=args.drafts, progress=progress)
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        print("sitegen: nothing built: the configuration has errors", file=sys.stderr)
+        return 2
+    except StrictFailure as exc:
+        _report(exc.result, quiet=args.quiet)
+        print(f"sitegen: {exc}", file=sys.stderr)
+        return 1
+    except TemplateFailure as exc:
+        print(exc.diagnostic, file=sys.stderr)
+        print("sitegen: nothing built: a template failed; the previous output is unchanged", file=sys.stderr)
+        return 2
+    except BuildError as exc:
+        print(f"sitegen: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nsitegen: interrupted; the previous output is unchanged", file=sys.stderr)
+        return 130
+    _report(result, quiet=args.quiet)
+    return 1 if result.errors else 0
+
+
+def _report(result: BuildResult, quiet: bool) -> None:
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    if quiet:
+        return
+    drafts = f", {result.drafts_skipped} draft(s) left out" if result.drafts_skipped else ""
+    where = f" into {_shown(result.output)}" if result.written else "; nothing written"
+    print(f"{result.articles} articles, {result.pages} pages, {result.warnings} warnings, "
+          f"{result.errors} errors{drafts} in {result.seconds:.2f} s{where}")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _progress(done: int, total: int) -> None:
+    if total >= 500 and (done % 250 == 0 or done == total):
+        print(f"\rwriting pages {done}/{total}", end="", file=sys.stderr, flush=True)

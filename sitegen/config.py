@@ -1,0 +1,216 @@
+"""The typed, documented site settings, read from ``sitegen.yaml``.
+
+The schema is declared once, below, with a default and a line of documentation for
+every key; the README's config reference mirrors it (a test keeps them in step).
+Unknown keys and wrong types are errors naming the file and line.
+"""
+
+import dataclasses
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from sitegen.errors import ConfigError, Diagnostic, error
+
+CONFIG_FILE = "sitegen.yaml"
+PERMALINK_FIELDS = ("year", "month", "day", "slug", "section")
+
+try:  # libyaml is several times faster; fall back to pure Python where it is missing
+    YamlLoader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    YamlLoader = yaml.SafeLoader
+
+
+def doc(text: str, default: Any = dataclasses.MISSING, factory: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field with its documentation attached (shown in the README reference)."""
+    if factory is not dataclasses.MISSING:
+        return field(default_factory=factory, metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownConfig:
+    unsafe_html: bool = doc("Pass raw HTML in article bodies through. Off: it is shown as text (scraped text is untrusted).", False)
+    typographer: bool = doc("Smart quotes and dashes.", False)
+    heading_anchors: bool = doc("Give body headings an `id` and a `#` link.", True)
+
+
+@dataclass(frozen=True, slots=True)
+class PermalinkConfig:
+    article: str = doc(
+        "URL pattern of article pages; fields {year} {month} {day} {slug} {section}. "
+        "The output file is the same path plus index.html.",
+        "/{year}/{month}/{day}/{slug}/",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    title: str = doc("Site title, shown in the masthead and page titles.", "News archive")
+    description: str = doc("One-line description of the site (meta description of the home page).", "")
+    base_url: str = doc(
+        "Absolute URL the site is published at; may carry a sub-path (https://example.org/archive/).",
+        "http://localhost:8000/",
+    )
+    language: str = doc("Language of the site (BCP 47 tag, used in <html lang>).", "en")
+    timezone: str = doc("IANA time zone for dates written without one, and for showing dates.", "UTC")
+    content_dir: str = doc("Folder of articles, relative to the site.", "content")
+    output_dir: str = doc("Folder the site is built into, relative to the site.", "public")
+    page_size: int = doc("Articles per listing page.", 20)
+    home_articles: int = doc("How many of the latest articles the home page shows.", 20)
+    words_per_minute: int = doc("Reading speed for computed reading times.", 220)
+    build_time: str = doc(
+        "Fixed build time (ISO 8601) for reproducible output; else SOURCE_DATE_EPOCH; else now.", ""
+    )
+    permalinks: PermalinkConfig = doc("URL patterns.", factory=PermalinkConfig)
+    markdown: MarkdownConfig = doc("Markdown options.", factory=MarkdownConfig)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The sub-path the site lives under: '/' or '/archive/'."""
+        path = re.sub(r"^[a-z]+://[^/]+", "", self.base_url)
+        return path if path.endswith("/") else path + "/"
+
+    def resolved_build_time(self) -> datetime:
+        """The moment the build happens, fixed when asked, so output is reproducible."""
+        if self.build_time:
+            return datetime.fromisoformat(self.build_time).astimezone(timezone.utc)
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch:
+            return datetime.fromtimestamp(int(epoch), timezone.utc)
+        return datetime.now(timezone.utc)
+
+
+def schema_rows(cls: type = Config, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(key, type, default, doc) for every key, nested sections dotted: the README reference."""
+    rows = []
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            rows.extend(schema_rows(kind, f"{prefix}{f.name}."))
+            continue
+        default = f.default
+        rows.append((prefix + f.name, kind.__name__, repr(default), f.metadata["doc"]))
+    return rows
+
+
+def load_config(site: Path) -> Config:
+    """Read ``sitegen.yaml`` (optional) and return a validated Config, or raise ConfigError."""
+    path = site / CONFIG_FILE
+    if not path.exists():
+        return Config()
+    rel = CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([error(rel, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    try:
+        node = yaml.compose(text, Loader=YamlLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise ConfigError([error(rel, line, f"invalid YAML: {exc.problem}")]) from None
+    if node is None:
+        return Config()
+    diagnostics: list[Diagnostic] = []
+    config = _build(Config, node, rel, "", diagnostics)
+    if config is not None:
+        diagnostics.extend(_check(config, node, rel))
+    if diagnostics:
+        raise ConfigError(diagnostics)
+    return config
+
+
+def _build(cls: type, node: yaml.Node, rel: str, prefix: str, out: list[Diagnostic]) -> Any:
+    if not isinstance(node, yaml.MappingNode):
+        out.append(error(rel, node.start_mark.line + 1, f"{prefix.rstrip('.') or 'the config'} must be a mapping"))
+        return None
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key, line = key_node.value, key_node.start_mark.line + 1
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+            out.append(error(rel, line, f"unknown key '{prefix}{key}'{hint}"))
+            continue
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            sub = _build(kind, value_node, rel, f"{prefix}{key}.", out)
+            if sub is not None:
+                values[key] = sub
+            continue
+        value = yaml.load(yaml.serialize(value_node), Loader=YamlLoader) if value_node.tag != "tag:yaml.org,2002:null" else None
+        if isinstance(value, datetime) or (kind is str and isinstance(value, (int, float)) and not isinstance(value, bool)):
+            value = value_node.value  # dates and numbers written where text is expected stay as written
+        if type(value) is not kind:
+            out.append(error(rel, value_node.start_mark.line + 1,
+                             f"'{prefix}{key}' must be {_kind_name(kind)}, not {_kind_name(type(value))}"))
+            continue
+        values[key] = value
+    return cls(**values)
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "text", int: "a whole number", bool: "true or false", type(None): "empty",
+            list: "a list", dict: "a mapping", float: "a number"}.get(kind, kind.__name__)
+
+
+def _line_of(node: yaml.MappingNode, dotted: str) -> int:
+    """The line of a (possibly nested) key in the config, for checks made after parsing."""
+    for part in dotted.split("."):
+        for key_node, value_node in node.value:
+            if key_node.value == part:
+                line = key_node.start_mark.line + 1
+                node = value_node
+                break
+        else:
+            return 1
+    return line
+
+
+def _check(config: Config, node: yaml.MappingNode, rel: str) -> list[Diagnostic]:
+    """Checks of values (not just types) that the schema alone cannot express."""
+    problems: list[tuple[str, str]] = []
+    try:
+        ZoneInfo(config.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(("timezone", f"unknown time zone '{config.timezone}' (use an IANA name like 'Europe/Paris')"))
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", config.base_url):
+        problems.append(("base_url", f"base_url must be an absolute http(s) URL, not '{config.base_url}'"))
+    for key in ("page_size", "home_articles", "words_per_minute"):
+        if getattr(config, key) < 1:
+            problems.append((key, f"'{key}' must be at least 1"))
+    if config.build_time:
+        try:
+            if datetime.fromisoformat(config.build_time).tzinfo is None:
+                problems.append(("build_time", "build_time needs a time zone offset (e.g. 2024-07-04T12:00:00+00:00)"))
+        except ValueError:
+            problems.append(("build_time", f"build_time is not an ISO 8601 date and time: '{config.build_time}'"))
+    pattern = config.permalinks.article
+    bad = [name for name in re.findall(r"\{([^}]*)\}", pattern) if name not in PERMALINK_FIELDS]
+    if bad:
+        problems.append(("permalinks.article", f"unknown permalink field {{{bad[0]}}} (known: {', '.join(PERMALINK_FIELDS)})"))
+    elif "{slug}" not in pattern or not pattern.startswith("/") or not pattern.endswith("/"):
+        problems.append(("permalinks.article", "permalinks.article must start and end with '/' and contain {slug}"))
+    for key in ("content_dir", "output_dir"):
+        value = getattr(config, key)
+        if not value or Path(value).is_absolute() and key == "content_dir":
+            problems.append((key, f"'{key}' must be a folder path relative to the site"))
+    return [error(rel, _line_of(node, key), message) for key, message in problems]
+
+
+def with_overrides(config: Config, **changes: Any) -> Config:
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,46 @@
+"""Explicit related references: front matter ``related:`` (slug, title or path) and the
+scrape format's ``Related…`` lines (title), resolved to articles.
+
+An unresolved reference stays as text (never a broken link) and is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sitegen.errors import Diagnostic, warning
+from sitegen.model import Article, slugify, title_key
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedItem:
+    article: Article | None  # None: the reference names no article of the site
+    text: str
+
+
+def resolve_explicit(articles: tuple[Article, ...]) -> tuple[dict[str, tuple[RelatedItem, ...]], list[Diagnostic]]:
+    by_slug = {a.slug: a for a in articles}
+    by_title: dict[str, Article] = {}
+    by_path: dict[str, Article] = {}
+    for a in sorted(articles, key=lambda a: (a.date, a.path)):  # the oldest of equal titles wins
+        by_title.setdefault(title_key(a.title), a)
+        by_path[a.path] = a
+        by_path[a.path.split("/", 1)[-1]] = a  # also relative to content/
+    diagnostics: list[Diagnostic] = []
+    result: dict[str, tuple[RelatedItem, ...]] = {}
+    for article in articles:
+        items: list[RelatedItem] = []
+        seen = {article.path}
+        for ref in article.related:
+            text = ref.text.strip()
+            target = (by_slug.get(text) or by_path.get(text.lstrip("/")) or by_title.get(title_key(text))
+                      or by_slug.get(slugify(text)))
+            if target is None:
+                diagnostics.append(warning(article.path, ref.line, f"related article not found: {text!r}"))
+                items.append(RelatedItem(None, text))
+            elif target.path not in seen:
+                seen.add(target.path)
+                items.append(RelatedItem(target, target.title))
+        if items:
+            result[article.path] = tuple(items)
+    return result, diagnostics

@@ -1,0 +1,144 @@
+"""Finds content files and reads each with the reader for its format.
+
+This is the only stage that reads content: it returns articles, the other files of
+content/ (images and such, copied as they are), and every diagnostic met on the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sitegen.config import Config
+from sitegen.errors import Diagnostic, error
+from sitegen.formats import ReadContext, frontmatter, scrape
+from sitegen.model import Article, Image
+
+READERS = {".md": frontmatter.read, ".markdown": frontmatter.read, ".txt": scrape.read}
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".svg")
+TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload", ".kate-swp")
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A non-article file of content/, copied to the same path in the output."""
+
+    source: Path
+    site_path: str  # '/images/x.svg'
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    articles: tuple[Article, ...]
+    assets: tuple[Asset, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    drafts_skipped: int
+    files: int
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files, editor swap and backup files, and partial downloads are never content."""
+    return (name.startswith((".", "#", "~$")) or name.endswith(TEMP_SUFFIXES)
+            or (name.startswith("#") and name.endswith("#")) or name == "4913")
+
+
+def content_files(content: Path) -> list[Path]:
+    """Every content file below ``content``, sorted, skipping ignored names and folders."""
+    found = []
+    for path in sorted(content.rglob("*")):
+        rel = path.relative_to(content)
+        if any(is_ignored(part) for part in rel.parts) or not path.is_file():
+            continue
+        found.append(path)
+    return found
+
+
+def static_files(base: Path) -> list[tuple[Path, str]]:
+    """(file, path relative to ``base``) for a static folder, copied as they are."""
+    return [(path, path.relative_to(base).as_posix()) for path in content_files(base)]
+
+
+def decode(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, error(rel, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)")
+    if not text.strip():
+        return None, error(rel, 1, "empty file")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+
+
+def read_article(path: Path, site: Path, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
+    rel = path.relative_to(site).as_posix() if path.is_relative_to(site) else path.as_posix()
+    text, problem = decode(path.read_bytes(), rel)
+    if problem:
+        return None, [problem]
+    ctx = ReadContext(config=config, rel=rel, content_rel=path.relative_to(content).as_posix())
+    article, diagnostics = READERS[path.suffix.lower()](text, ctx)
+    if article is not None and article.image is not None and not article.image.src:
+        # A scrape names its photo only by caption; an image file beside it with the same name is that photo.
+        for suffix in IMAGE_SUFFIXES:
+            sibling = path.with_suffix(suffix)
+            if sibling.exists():
+                src = "/" + sibling.relative_to(content).as_posix()
+                article = replace(article, image=Image(src, article.image.caption, article.image.credit))
+                break
+    return article, diagnostics
+
+
+def load(site: Path, config: Config, include_drafts: bool = False) -> Loaded:
+    content = site / config.content_dir
+    articles: list[Article] = []
+    assets: list[Asset] = []
+    diagnostics: list[Diagnostic] = []
+    drafts = 0
+    files = content_files(content) if content.is_dir() else []
+    for path in files:
+        if path.suffix.lower() not in READERS:
+            assets.append(Asset(path, "/" + path.relative_to(content).as_posix()))
+            continue
+        article, found = read_article(path, site, content, config)
+        diagnostics.extend(found)
+        if article is None:
+            continue
+        if article.draft and not include_drafts:
+            drafts += 1
+            continue
+        articles.append(article)
+    unique, slug_problems = unique_slugs(articles)
+    diagnostics.extend(slug_problems)
+    return Loaded(tuple(unique), tuple(assets), tuple(diagnostics), drafts, len(files))
+
+
+def unique_slugs(articles: list[Article]) -> tuple[list[Article], list[Diagnostic]]:
+    """Make every slug unique across the site.
+
+    A slug set in the file is the author's choice: a second file claiming it is an error
+    naming both. A slug made from a title yields: the older article keeps it, later ones
+    get '-2', '-3' (stable as the archive grows, since new articles come last).
+    """
+    taken: dict[str, Article] = {}
+    diagnostics: list[Diagnostic] = []
+    given = sorted((a for a in articles if a.slug_given), key=lambda a: (a.date, a.path))
+    derived = sorted((a for a in articles if not a.slug_given), key=lambda a: (a.date, a.path))
+    result = []
+    for article in given:
+        other = taken.get(article.slug)
+        if other is not None:
+            diagnostics.append(error(article.path, article.line,
+                                     f"duplicate slug '{article.slug}': also used by {other.path}"))
+            continue
+        taken[article.slug] = article
+        result.append(article)
+    for article in derived:
+        slug, n = article.slug, 2
+        while slug in taken:
+            slug, n = f"{article.slug}-{n}", n + 1
+        if slug != article.slug:
+            article = replace(article, slug=slug)
+        taken[slug] = article
+        result.append(article)
+    return sorted(result, key=lambda a: a.sort_key), diagnostics

@@ -1,0 +1,71 @@
+"""The value classes every stage passes along: no I/O, no Jinja, no clock.
+
+An Article knows where it came from (path, line) but not its URL: URLs belong to
+the page plan.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from slugify import slugify as _slugify
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    src: str
+    caption: str = ""
+    credit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedRef:
+    """A reference to another article, by slug, title or path, as written at ``line``."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    title: str
+    slug: str
+    date: datetime
+    section: str
+    path: str
+    line: int = 1
+    updated: datetime | None = None
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    source: str = ""
+    summary: str = ""
+    image: Image | None = None
+    reading_time: int = 1
+    body_html: str = ""
+    related: tuple[RelatedRef, ...] = ()
+    draft: bool = False
+    dateline: str = ""
+    slug_given: bool = False
+
+    @property
+    def sort_key(self) -> tuple:
+        """Newest first, ties broken by path so every listing is deterministic."""
+        return (-self.date.timestamp(), self.path)
+
+
+def slugify(text: str) -> str:
+    """A stable, URL-safe slug for any script ('Türkiye' -> 'turkiye', '北京' -> 'bei-jing')."""
+    return _slugify(text, max_length=80, word_boundary=True) or "untitled"
+
+
+def title_key(text: str) -> str:
+    """How titles are compared when resolving references: case, punctuation and quote marks ignored."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(re.findall(r"\w+", text))
+
+
+def reading_minutes(words: int, per_minute: int) -> int:
+    return max(1, round(words / per_minute))

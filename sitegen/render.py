@@ -1,0 +1,119 @@
+"""The Jinja environment and the turning of page plans into bytes.
+
+Templates come from the site's ``templates/`` first, then the default theme, file by
+file. ``StrictUndefined`` makes a misspelt variable an error rather than a blank.
+"""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import jinja2
+from markupsafe import Markup
+
+from sitegen.config import Config
+from sitegen.errors import BuildError, Diagnostic, error
+from sitegen.model import Article
+from sitegen.plan import Page, Plan
+
+THEME = Path(__file__).parent / "theme"
+
+
+def theme_dir(kind: str) -> Path:
+    """The default theme's folder: inside the installed package, or the repository's top level."""
+    packaged = THEME / kind
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / kind
+
+
+class SiteView:
+    """What templates see as ``site``."""
+
+    def __init__(self, config: Config):
+        self.title = config.title
+        self.description = config.description
+        self.language = config.language
+        self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
+        self.timezone = config.timezone
+
+
+class PageView:
+    def __init__(self, page: Page, url: str, canonical: str):
+        self.title, self.description, self.url, self.canonical = page.title, page.description, url, canonical
+
+
+def format_date(value: datetime, fmt: str = "medium", zone=None) -> str:
+    local = value.astimezone(zone) if zone else value
+    if fmt == "medium":
+        return f"{local.day} {local:%B %Y}"
+    if fmt == "long":
+        offset = local.strftime("%z")
+        return f"{local.day} {local:%B %Y, %H:%M} UTC{offset[:3]}:{offset[3:]}" if offset else f"{local.day} {local:%B %Y, %H:%M}"
+    return local.strftime(fmt)
+
+
+class Renderer:
+    def __init__(self, site: Path, config: Config, plan: Plan):
+        self.site = site.resolve()
+        self.config = config
+        self.zone = config.zone
+        self.urls = plan.urls
+        self.base_path = config.base_path
+        self.origin = config.base_url[: len(config.base_url) - len(self.base_path) + 1].rstrip("/")
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(site / "templates"),
+                                      jinja2.FileSystemLoader(theme_dir("templates"))])
+        self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        self.env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, self.zone)
+        self.env.filters["isodate"] = lambda value: value.astimezone(self.zone).isoformat()
+        self.env.globals.update(site=SiteView(config), url_for=self.url_for)
+
+    def url_for(self, target: Any) -> str:
+        """The URL of an article or a site path, under the site's base path."""
+        if isinstance(target, Article):
+            target = self.urls[target.path]
+        target = str(target)
+        if "://" in target or target.startswith(("mailto:", "#", "data:")):
+            return target
+        return self.base_path + target.lstrip("/")
+
+    def render(self, page: Page) -> bytes:
+        url = self.url_for(page.url)
+        context = dict(page.context, page=PageView(page, url, self.origin + url))
+        try:
+            return self.env.get_template(page.template).render(context).encode("utf-8")
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateFailure(error(self._template_path(exc.name or page.template), exc.lineno or 1,
+                                        f"template syntax error: {exc.message}")) from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateFailure(error(page.source or page.url, 1, f"template not found: {exc.name}")) from None
+        except Exception as exc:  # a template error at render time: point at the template line
+            name, line = page.template, 1
+            for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+                if frame.filename.endswith((".html", ".xml", ".txt", ".j2")):
+                    name, line = frame.filename, frame.lineno or 1
+                    break
+            raise TemplateFailure(error(self._template_path(name), line,
+                                        f"{type(exc).__name__} while rendering {page.source or page.url}: {exc}")) from None
+
+    def _template_path(self, name: str) -> str:
+        """A template's file, relative to the site when it is the site's own."""
+        path = Path(name)
+        if not path.is_absolute():
+            try:
+                path = Path(self.env.loader.get_source(self.env, name)[1] or name)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                return name
+        return path.relative_to(self.site).as_posix() if path.is_relative_to(self.site) else path.as_posix()
+
+    def render_all(self, pages: tuple[Page, ...]) -> Iterator[tuple[str, bytes]]:
+        for page in pages:
+            yield page.output, self.render(page)
+
+
+class TemplateFailure(BuildError):
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(str(diagnostic))
