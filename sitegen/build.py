@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -66,7 +67,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, False))
-    renderer = Renderer(site, config, plan)
+    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
+    renderer = Renderer(site, config, plan, config.resolved_build_time(newest))
     copies = [(path, rel) for base in (theme_dir("static"), site / "static") if base.is_dir()
               for path, rel in static_files(base)]
     copies += [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]

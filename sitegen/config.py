@@ -63,11 +63,11 @@ class Config:
     timezone: str = doc("IANA time zone for dates written without one, and for showing dates.", "UTC")
     content_dir: str = doc("Folder of articles, relative to the site.", "content")
     output_dir: str = doc("Folder the site is built into, relative to the site.", "public")
-    page_size: int = doc("Articles per listing page.", 20)
-    home_articles: int = doc("How many of the latest articles the home page shows.", 20)
+    page_size: int = doc("Articles per listing page (the home page shows this many of the latest).", 20)
     words_per_minute: int = doc("Reading speed for computed reading times.", 220)
     build_time: str = doc(
-        "Fixed build time (ISO 8601) for reproducible output; else SOURCE_DATE_EPOCH; else now.", ""
+        "Build time (ISO 8601 with offset), shown as the archive's last update; else SOURCE_DATE_EPOCH; "
+        "else the newest article's date, so the same input always gives the same output.", ""
     )
     permalinks: PermalinkConfig = doc("URL patterns.", factory=PermalinkConfig)
     markdown: MarkdownConfig = doc("Markdown options.", factory=MarkdownConfig)
@@ -82,14 +82,14 @@ class Config:
         path = re.sub(r"^[a-z]+://[^/]+", "", self.base_url)
         return path if path.endswith("/") else path + "/"
 
-    def resolved_build_time(self) -> datetime:
-        """The moment the build happens, fixed when asked, so output is reproducible."""
+    def resolved_build_time(self, fallback: datetime) -> datetime:
+        """The build's moment: set, or from the environment, or ``fallback`` (from the input)."""
         if self.build_time:
             return datetime.fromisoformat(self.build_time).astimezone(timezone.utc)
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         if epoch:
             return datetime.fromtimestamp(int(epoch), timezone.utc)
-        return datetime.now(timezone.utc)
+        return fallback.astimezone(timezone.utc)
 
 
 def schema_rows(cls: type = Config, prefix: str = "") -> list[tuple[str, str, str, str]]:
@@ -190,7 +190,7 @@ def _check(config: Config, node: yaml.MappingNode, rel: str) -> list[Diagnostic]
         problems.append(("timezone", f"unknown time zone '{config.timezone}' (use an IANA name like 'Europe/Paris')"))
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", config.base_url):
         problems.append(("base_url", f"base_url must be an absolute http(s) URL, not '{config.base_url}'"))
-    for key in ("page_size", "home_articles", "words_per_minute"):
+    for key in ("page_size", "words_per_minute"):
         if getattr(config, key) < 1:
             problems.append((key, f"'{key}' must be at least 1"))
     if config.build_time:

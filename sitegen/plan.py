@@ -73,7 +73,7 @@ def plan_site(config: Config, indexes: Indexes) -> tuple[Plan, list[Diagnostic]]
         return True
 
     add(Page(url="/", template="home.html", title=config.title, description=config.description,
-             context={"articles": list(indexes.articles[: config.home_articles])}))
+             context={"articles": list(indexes.articles[: config.page_size])}))
     for article in sorted(indexes.articles, key=lambda a: (a.date, a.path)):  # older article keeps a contested path
         page = Page(url=article_url(article), template="article.html", title=f"{article.title} — {config.title}",
                     source=article.path, description=article.summary,

@@ -31,12 +31,13 @@ def theme_dir(kind: str) -> Path:
 class SiteView:
     """What templates see as ``site``."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, build_time: datetime):
         self.title = config.title
         self.description = config.description
         self.language = config.language
         self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
         self.timezone = config.timezone
+        self.build_time = build_time
 
 
 class PageView:
@@ -55,7 +56,7 @@ def format_date(value: datetime, fmt: str = "medium", zone=None) -> str:
 
 
 class Renderer:
-    def __init__(self, site: Path, config: Config, plan: Plan):
+    def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime):
         self.site = site.resolve()
         self.config = config
         self.zone = config.zone
@@ -68,7 +69,7 @@ class Renderer:
                                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         self.env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, self.zone)
         self.env.filters["isodate"] = lambda value: value.astimezone(self.zone).isoformat()
-        self.env.globals.update(site=SiteView(config), url_for=self.url_for)
+        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for)
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""

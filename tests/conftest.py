@@ -1,0 +1,50 @@
+"""Shared test helpers: real sites written into temporary folders."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/expected from the current build, to review in git")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def write_files(base: Path, files: dict[str, str | bytes]) -> Path:
+    """Write {relative path: text or bytes} below ``base`` (text is dedented)."""
+    for rel, data in files.items():
+        path = base / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(textwrap.dedent(data).lstrip("\n"), encoding="utf-8")
+    return base
+
+
+def article_md(title: str, date: str, section: str = "World", body: str = "Body text.", **extra: str) -> str:
+    """A Markdown article with front matter; extra keys are written as given (YAML values)."""
+    lines = ["---", f"title: {title!r}" if "'" not in title else f'title: "{title}"', f"date: {date}",
+             f"section: {section}"]
+    lines += [f"{key}: {value}" for key, value in extra.items()]
+    return "\n".join([*lines, "---", "", body, ""])
+
+
+@pytest.fixture
+def site(tmp_path: Path):
+    """A factory: site({'content/a.md': ...}) -> the site folder."""
+
+    def make(files: dict[str, str | bytes]) -> Path:
+        return write_files(tmp_path / "site", files)
+
+    return make
