@@ -57,7 +57,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     check_output(out, site, site / config.content_dir)
 
     loaded = load(site, config, include_drafts=drafts)
-    indexes, index_problems = build_indexes(loaded.articles)
+    indexes, index_problems = build_indexes(loaded.articles, config)
     plan, plan_problems = plan_site(config, indexes)
     diagnostics = tuple(sorted_unique([*loaded.diagnostics, *index_problems, *plan_problems]))
 

@@ -27,13 +27,35 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="fail on any error and leave the previous output as it was")
     b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     b.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics, no summary line")
+    b.add_argument("--watch", action="store_true",
+                   help="keep watching the site and build again after every change, until Ctrl-C")
+    s = sub.add_parser("serve", help="serve the site locally, rebuilding and reloading on every change",
+                       description="Build the site with its drafts, serve it on this machine and rebuild it after "
+                                   "every change; open pages reload by themselves and show build errors.")
+    s.add_argument("site", nargs="?", default=".", type=Path, help="the site folder (default: the current one)")
+    s.add_argument("-o", "--output", type=Path,
+                   help="build into this folder and keep it (default: a private temporary folder, removed on exit)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     return p
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {port}")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "build":
-        return run_build(args)
+        return run_watch(args) if args.watch else run_build(args)
+    if args.command == "serve":
+        return run_serve(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -65,6 +87,36 @@ def run_build(args: argparse.Namespace) -> int:
         return 130
     _report(result, quiet=args.quiet)
     return 1 if result.errors else 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    """`sitegen build --watch`: stops only on Ctrl-C (status 0) or a refused output folder (2)."""
+    from sitegen.watch import watch
+
+    if not args.site.is_dir():
+        print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
+        return 2
+    try:
+        watch(args.site, args.output, strict=args.strict, drafts=args.drafts, quiet=args.quiet)
+    except BuildError as exc:
+        print(f"sitegen: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`sitegen serve`: stops only on Ctrl-C (status 0), a busy port or a refused output folder (2)."""
+    from sitegen.serve import ServeError, serve
+
+    if not args.site.is_dir():
+        print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
+        return 2
+    try:
+        serve(args.site, args.output, host=args.host, port=args.port)
+    except (ServeError, BuildError) as exc:
+        print(f"sitegen: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _report(result: BuildResult, quiet: bool) -> None:

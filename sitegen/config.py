@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,12 +43,31 @@ class MarkdownConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedConfig:
+    count: int = doc("Related articles shown on an article page (explicit references first).", 5)
+    listed: int = doc("Most related articles listed on an article's related page.", 20)
+    min_score: float = doc("Lowest similarity (0 to 1, cosine of TF-IDF vectors) that counts as related.", 0.12)
+    title_weight: float = doc("Weight of title words in similarity.", 3.0)
+    summary_weight: float = doc("Weight of summary (standfirst) words.", 2.0)
+    body_weight: float = doc("Weight of body words.", 1.0)
+    tags_weight: float = doc("Weight of tags.", 3.0)
+    date_halflife_days: int = doc("Prefer articles near in time: a score halves at this many days apart (0: off).", 0)
+    story_min_score: float = doc("Similarity that links two articles into one story.", 0.35)
+    story_min_size: int = doc("Fewest articles that make a story.", 3)
+    story_max_size: int = doc("Largest story; bigger groups are split by raising the link score.", 40)
+
+
+@dataclass(frozen=True, slots=True)
 class PermalinkConfig:
     article: str = doc(
         "URL pattern of article pages; fields {year} {month} {day} {slug} {section}. "
         "The output file is the same path plus index.html.",
         "/{year}/{month}/{day}/{slug}/",
     )
+    section: str = doc("URL pattern of section pages; the index of all sections is the part before {slug}.", "/sections/{slug}/")
+    tag: str = doc("URL pattern of tag pages (index: the part before {slug}).", "/tags/{slug}/")
+    author: str = doc("URL pattern of author pages (index: the part before {slug}).", "/authors/{slug}/")
+    source: str = doc("URL pattern of source pages (index: the part before {slug}).", "/sources/{slug}/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +90,7 @@ class Config:
     )
     permalinks: PermalinkConfig = doc("URL patterns.", factory=PermalinkConfig)
     markdown: MarkdownConfig = doc("Markdown options.", factory=MarkdownConfig)
+    related: RelatedConfig = doc("Related articles and stories.", factory=RelatedConfig)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -118,10 +138,10 @@ def load_config(site: Path) -> Config:
         raise ConfigError([error(rel, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     try:
         node = yaml.compose(text, Loader=YamlLoader)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise ConfigError([error(rel, line, f"invalid YAML: {exc.problem}")]) from None
-    if node is None:
+    except yaml.YAMLError as exc:
+        line, problem = yaml_problem(exc, text)
+        raise ConfigError([error(rel, line, f"invalid YAML: {problem}")]) from None
+    if node is None or node.tag == "tag:yaml.org,2002:null":
         return Config()
     diagnostics: list[Diagnostic] = []
     config = _build(Config, node, rel, "", diagnostics)
@@ -132,6 +152,17 @@ def load_config(site: Path) -> Config:
     return config
 
 
+def yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str]:
+    """(1-based line, description) of any YAML error: parse errors carry a mark, reader
+    errors (control characters, bad encodings) only a character position."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        return (mark.line + 1 if mark else 1), str(exc.problem or exc.context)
+    if isinstance(exc, yaml.reader.ReaderError):
+        return text.count("\n", 0, exc.position) + 1, f"character {exc.character!r} is not allowed"
+    return 1, str(exc)
+
+
 def _build(cls: type, node: yaml.Node, rel: str, prefix: str, out: list[Diagnostic]) -> Any:
     if not isinstance(node, yaml.MappingNode):
         out.append(error(rel, node.start_mark.line + 1, f"{prefix.rstrip('.') or 'the config'} must be a mapping"))
@@ -139,8 +170,13 @@ def _build(cls: type, node: yaml.Node, rel: str, prefix: str, out: list[Diagnost
     hints = get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     values: dict[str, Any] = {}
+    seen: set[str] = set()
     for key_node, value_node in node.value:
         key, line = key_node.value, key_node.start_mark.line + 1
+        if key in seen:
+            out.append(error(rel, line, f"'{prefix}{key}' is set twice"))
+            continue
+        seen.add(key)
         if key not in hints:
             close = difflib.get_close_matches(str(key), names, n=1)
             hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
@@ -153,8 +189,10 @@ def _build(cls: type, node: yaml.Node, rel: str, prefix: str, out: list[Diagnost
                 values[key] = sub
             continue
         value = yaml.load(yaml.serialize(value_node), Loader=YamlLoader) if value_node.tag != "tag:yaml.org,2002:null" else None
-        if isinstance(value, datetime) or (kind is str and isinstance(value, (int, float)) and not isinstance(value, bool)):
+        if isinstance(value, (datetime, date)) or (kind is str and isinstance(value, (int, float)) and not isinstance(value, bool)):
             value = value_node.value  # dates and numbers written where text is expected stay as written
+        if kind is float and type(value) is int:
+            value = float(value)
         if type(value) is not kind:
             out.append(error(rel, value_node.start_mark.line + 1,
                              f"'{prefix}{key}' must be {_kind_name(kind)}, not {_kind_name(type(value))}"))
@@ -205,6 +243,10 @@ def _check(config: Config, node: yaml.MappingNode, rel: str) -> list[Diagnostic]
         problems.append(("permalinks.article", f"unknown permalink field {{{bad[0]}}} (known: {', '.join(PERMALINK_FIELDS)})"))
     elif "{slug}" not in pattern or not pattern.startswith("/") or not pattern.endswith("/"):
         problems.append(("permalinks.article", "permalinks.article must start and end with '/' and contain {slug}"))
+    for kind in ("section", "tag", "author", "source"):
+        value = getattr(config.permalinks, kind)
+        if not re.fullmatch(r"/([\w.-]+/)+\{slug\}/", value):
+            problems.append((f"permalinks.{kind}", f"permalinks.{kind} must look like '/name/{{slug}}/', not '{value}'"))
     for key in ("content_dir", "output_dir"):
         value = getattr(config, key)
         if not value or Path(value).is_absolute() and key == "content_dir":

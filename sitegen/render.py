@@ -7,15 +7,16 @@ file. ``StrictUndefined`` makes a misspelt variable an error rather than a blank
 from __future__ import annotations
 
 import traceback
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import jinja2
 from markupsafe import Markup
 
 from sitegen.config import Config
 from sitegen.errors import BuildError, Diagnostic, error
+from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
 
@@ -41,16 +42,24 @@ class SiteView:
 
 
 class PageView:
-    def __init__(self, page: Page, url: str, canonical: str):
-        self.title, self.description, self.url, self.canonical = page.title, page.description, url, canonical
+    """What templates see as ``page``: its title and URLs (final, under the base path)."""
+
+    def __init__(self, page: Page, url_for: Callable[[Any], str], origin: str):
+        self.title, self.description, self.path = page.title, page.description, page.url
+        self.url = url_for(page.url)
+        self.canonical = origin + self.url
+        pager = page.pager
+        self.prev_url = url_for(pager.prev_url) if pager and pager.prev_url else None
+        self.next_url = url_for(pager.next_url) if pager and pager.next_url else None
 
 
-def format_date(value: datetime, fmt: str = "medium", zone=None) -> str:
-    local = value.astimezone(zone) if zone else value
+def format_date(value: date, fmt: str = "medium", zone=None) -> str:
+    """A datetime in the site's zone, or a plain date, as text ('4 July 2024', or strftime)."""
+    local = value.astimezone(zone) if zone and isinstance(value, datetime) else value
     if fmt == "medium":
         return f"{local.day} {local:%B %Y}"
     if fmt == "long":
-        offset = local.strftime("%z")
+        offset = local.strftime("%z") if isinstance(local, datetime) else ""
         return f"{local.day} {local:%B %Y, %H:%M} UTC{offset[:3]}:{offset[3:]}" if offset else f"{local.day} {local:%B %Y, %H:%M}"
     return local.strftime(fmt)
 
@@ -61,6 +70,7 @@ class Renderer:
         self.config = config
         self.zone = config.zone
         self.urls = plan.urls
+        self.scheme = plan.scheme
         self.base_path = config.base_path
         self.origin = config.base_url[: len(config.base_url) - len(self.base_path) + 1].rstrip("/")
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(site / "templates"),
@@ -68,21 +78,25 @@ class Renderer:
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         self.env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, self.zone)
-        self.env.filters["isodate"] = lambda value: value.astimezone(self.zone).isoformat()
-        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for)
+        self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
+                                                     else value).isoformat()
+        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav))
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""
         if isinstance(target, Article):
             target = self.urls[target.path]
+        elif isinstance(target, Term):
+            target = self.scheme.term(target.kind, target.slug)
+        elif isinstance(target, Story):
+            target = self.scheme.story(target.slug)
         target = str(target)
         if "://" in target or target.startswith(("mailto:", "#", "data:")):
             return target
         return self.base_path + target.lstrip("/")
 
     def render(self, page: Page) -> bytes:
-        url = self.url_for(page.url)
-        context = dict(page.context, page=PageView(page, url, self.origin + url))
+        context = dict(page.context, page=PageView(page, self.url_for, self.origin))
         try:
             return self.env.get_template(page.template).render(context).encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:

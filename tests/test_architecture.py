@@ -13,7 +13,7 @@ import sitegen
 from sitegen.config import schema_rows
 
 ORDER = ["errors", "config", "model", "markdown", "formats", "load", "indexes", "plan", "render", "write",
-         "build", "serve", "cli"]
+         "build", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
 

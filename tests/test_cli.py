@@ -29,7 +29,7 @@ def test_build_writes_article_and_home_pages(site):
                  "content/2024/b.md": article_md("Second story", "2024-07-05T10:00:00Z")})
     run = sitegen("build", cwd=root)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().startswith("2 articles, 3 pages, 0 warnings, 0 errors")
+    assert run.stdout.strip().startswith("2 articles, 16 pages, 0 warnings, 0 errors")
     page = lxml.html.parse(str(root / "public/2024/07/04/first-story/index.html")).getroot()
     assert page.find(".//h1").text_content().strip() == "First story"
     assert page.find(".//article//time").get("datetime") == "2024-07-04T01:30:00+00:00"
@@ -66,7 +66,7 @@ def test_errors_are_reported_and_the_rest_still_builds(site):
     assert run.returncode == 1
     assert "content/bad.md:1: error: missing date" in run.stderr.splitlines()
     assert (root / "public/2024/01/02/good/index.html").is_file()
-    assert "1 articles, 2 pages, 0 warnings, 1 errors" in run.stdout
+    assert "1 articles, 13 pages, 0 warnings, 1 errors" in run.stdout
 
 
 def test_strict_fails_and_keeps_the_previous_output(site):

@@ -112,13 +112,31 @@ def test_every_link_of_the_sample_archive_resolves(tmp_path):
 
 def test_seed_related_line_resolves_to_the_sample_article(golden_output):
     page = lxml.html.parse(str(golden_output / "2024/07/04/china-calls-for-international-ai-cooperation/index.html")).getroot()
-    links = [a for a in page.iter("a") if "war-of-a-hundred-models" in (a.get("href") or "")]
+    related = page.xpath("//aside[contains(@class,'related')]")[0]
+    links = [a for a in related.iter("a") if "war-of-a-hundred-models" in (a.get("href") or "")]
     assert [a.get("href") for a in links] == ["/archive/2024/06/20/war-of-a-hundred-models/"]
 
 
 def test_each_article_appears_exactly_once_on_the_home_page(golden_output):
     home = lxml.html.parse(str(golden_output / "index.html")).getroot()
-    entries = [el.xpath(".//*[self::h2 or self::h3]/a/@href")[0] for el in home.iter("article")]
+    entries = [el.xpath(".//*[self::h2 or self::h3]/a/@href")[0] for el in home.iter("article")
+               if not el.xpath("ancestor::*[contains(@class,'section-block')]")]
     assert sorted(entries) == sorted(["/archive/2024/06/20/war-of-a-hundred-models/", "/archive/2024/07/04/rd-study/",
                                       "/archive/2024/07/05/late-night-vote-passes-budget/",
                                       "/archive/2024/07/04/china-calls-for-international-ai-cooperation/"])
+
+
+def test_day_pages_list_exactly_the_articles_whose_url_carries_that_day(golden_output):
+    """An article's day is its day in the site's zone: in its URL and on the day pages alike."""
+    days = sorted(p.parent for p in golden_output.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/index.html"))
+    assert days
+    listed = []
+    for day in days:
+        prefix = "/archive/" + day.relative_to(golden_output).as_posix() + "/"
+        doc = lxml.html.parse(str(day / "index.html")).getroot()
+        entries = [el.xpath(".//*[self::h2 or self::h3]/a/@href")[0] for el in doc.find(".//main").iter("article")]
+        assert entries and all(url.startswith(prefix) for url in entries), (prefix, entries)
+        listed += entries
+    articles = sorted("/archive/" + p.parent.relative_to(golden_output).as_posix() + "/"
+                      for p in golden_output.glob("[0-9]*/[0-9]*/[0-9]*/*/index.html"))
+    assert sorted(listed) == articles

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from sitegen import markdown
-from sitegen.config import YamlLoader
+from sitegen.config import YamlLoader, yaml_problem
 from sitegen.errors import Diagnostic, error, warning
 from sitegen.formats import DATE_HELP, ReadContext, parse_date, site_path
 from sitegen.model import Article, Image, RelatedRef, reading_minutes, slugify
@@ -22,11 +22,13 @@ SUMMARY_CHARS = 280
 
 
 class _FrontMatterLoader(YamlLoader):  # type: ignore[misc, valid-type]
-    """Safe YAML that leaves dates as text, so sitegen parses them (and their zones) itself."""
+    """Safe YAML that leaves dates and numbers as written ('10:30' is not 630, '1.10' not 1.1):
+    sitegen parses dates (and their zones) itself, and no front matter key is a number."""
 
 
+_TEXT_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _FrontMatterLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _TEXT_TAGS]
     for first, resolvers in YamlLoader.yaml_implicit_resolvers.items()
 }
 
@@ -42,10 +44,9 @@ def read(text: str, ctx: ReadContext) -> tuple[Article | None, list[Diagnostic]]
     block = "\n".join(lines[1:end])
     try:
         data = yaml.load(block, Loader=_FrontMatterLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = 2 + (mark.line if mark else 0)
-        return None, [error(rel, line, f"invalid YAML in front matter: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        line, problem = yaml_problem(exc, block)
+        return None, [error(rel, line + 1, f"invalid YAML in front matter: {problem}")]
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -125,7 +126,9 @@ def first_paragraph(tokens: list) -> str:
                     parts.append(child.content)
                 elif child.type in ("softbreak", "hardbreak"):
                     parts.append(" ")
-            return shorten(" ".join("".join(parts).split()))
+            text = " ".join("".join(parts).split())
+            if text:  # a paragraph that is only an image has no text: take the next one
+                return shorten(text)
     return ""
 
 

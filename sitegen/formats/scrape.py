@@ -28,7 +28,7 @@ from sitegen.model import Article, Image, RelatedRef, reading_minutes, slugify
 DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})(?:\s+(.*?))?\s*$", re.I)
 READ_LINE = re.compile(r"^\s*(\d+)\s+MIN(?:UTES?)?\s+READ\s*$", re.I)
 CREDIT = re.compile(r"^(.*?)\s*/\s*(?:Photo|Photograph|Image|Picture)\s*:\s*(.*?)\s*$", re.I)
-RELATED = re.compile(r"^Related(?:\s*:\s*|(?=[^\s\w])|(?=[A-Z\d]))(.+?)\s*$")
+RELATED = re.compile(r"^Related(?:\s*:\s*|(?=['\"‘“«„])|(?=[A-Z\d]))(.+?)\s*$")
 SOURCE = re.compile(r"^SOURCE\s*:\s*(.*?)\s*$")
 LAST_SOURCE = re.compile(r"^Source\s*:\s*(.*?)\s*$", re.I)
 MONTHS = {name: i for i, names in enumerate(

@@ -18,14 +18,16 @@ class RelatedItem:
     text: str
 
 
-def resolve_explicit(articles: tuple[Article, ...]) -> tuple[dict[str, tuple[RelatedItem, ...]], list[Diagnostic]]:
+def resolve_explicit(articles: tuple[Article, ...], content_dir: str = "content") -> tuple[dict[str, tuple[RelatedItem, ...]], list[Diagnostic]]:
     by_slug = {a.slug: a for a in articles}
     by_title: dict[str, Article] = {}
+    prefix = content_dir.strip("/") + "/"
     by_path: dict[str, Article] = {}
     for a in sorted(articles, key=lambda a: (a.date, a.path)):  # the oldest of equal titles wins
         by_title.setdefault(title_key(a.title), a)
         by_path[a.path] = a
-        by_path[a.path.split("/", 1)[-1]] = a  # also relative to content/
+        if a.path.startswith(prefix):
+            by_path[a.path[len(prefix):]] = a  # also relative to the content folder
     diagnostics: list[Diagnostic] = []
     result: dict[str, tuple[RelatedItem, ...]] = {}
     for article in articles:

@@ -1,0 +1,318 @@
+"""The page plan: one Page (URL, template, context) per page of the site.
+
+URL and output path come from one compiled URL scheme (``urls``), so they cannot
+disagree; two pages claiming one path is an error naming both sources. Templates get
+ready lists here: no template loops over the whole archive.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Sequence
+
+from sitegen.config import Config
+from sitegen.errors import Diagnostic, error
+from sitegen.indexes import Indexes, Term
+from sitegen.model import Article
+from sitegen.plan.paging import Pager, paginate
+from sitegen.plan.urls import Urls, output_path
+
+KIND_LABELS = {"section": "Sections", "tag": "Tags", "author": "Authors", "source": "Sources"}
+NAV_SECTIONS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    url: str                 # site path without the base path: '/2024/07/04/slug/'
+    template: str
+    title: str
+    source: str = ""         # what the page comes from (an article's path), for diagnostics
+    description: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    pager: Pager | None = None
+
+    @property
+    def output(self) -> str:
+        """The file this page is written to, relative to the output folder."""
+        return output_path(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    label: str
+    url: str | None
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A year or month with its article count, for archive tables."""
+    date: date
+    year: int
+    count: int
+    url: str
+    months: tuple["Period", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DayCell:
+    day: int
+    count: int
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedLink:
+    article: Article | None
+    text: str
+    explicit: bool
+    score: float | None = None
+    terms: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SectionBlock:
+    term: Term
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    pages: tuple[Page, ...]
+    urls: dict[str, str]  # article path -> URL
+    scheme: Urls
+    nav: tuple[Link, ...]
+
+
+class _Planner:
+    def __init__(self, config: Config, indexes: Indexes):
+        self.config, self.ix = config, indexes
+        self.urls = Urls(config)
+        self.size = config.page_size
+        self.pages: list[Page] = []
+        self.article_urls: dict[str, str] = {}
+        self.claimed: dict[str, str] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(self, page: Page) -> bool:
+        other = self.claimed.get(page.output)
+        if other is not None:
+            self.diagnostics.append(error(page.source or page.url, 1,
+                                          f"output path {page.output} is already written by {other or 'the site'}"))
+            return False
+        self.claimed[page.output] = page.source or page.url
+        crumbs = page.context.get("breadcrumbs")
+        if crumbs and crumbs[-1].url is None:  # the trail ends at this listing (its first page)
+            page.context["breadcrumbs"] = [*crumbs[:-1], Link(crumbs[-1].label, page.pager.base if page.pager else page.url)]
+        self.pages.append(page)
+        return True
+
+    def title(self, heading: str, pager: Pager | None = None) -> str:
+        suffix = f" — page {pager.number} of {pager.count}" if pager and pager.number > 1 else ""
+        return f"{heading}{suffix} — {self.config.title}"
+
+    def listing(self, base: str, template: str, heading: str, items: Sequence, description: str = "",
+                **context: Any) -> None:
+        """Every page of a paginated listing of ``items`` (articles or stories)."""
+        for chunk, pager in paginate(base, items, self.size):
+            key = "stories" if template == "stories.html" else "articles"
+            self.add(Page(url=pager.url(pager.number), template=template, title=self.title(heading, pager),
+                          description=description, pager=pager,
+                          context={"heading": heading, key: list(chunk), "pager": pager, **context}))
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def articles(self) -> None:
+        # older articles first, so an older article keeps a contested path
+        for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):
+            url = self.urls.article(article)
+            if self.add(Page(url=url, template="article.html", title=self.title(article.title), source=article.path,
+                             description=article.summary, context={"article": article})):
+                self.article_urls[article.path] = url
+        published = [a for a in self.ix.articles if a.path in self.article_urls]
+        sections = {slug: term for slug, term in self.ix.terms["section"].items()}
+        for i, page in enumerate(p for p in self.pages if p.template == "article.html"):
+            page.context.update(self.article_context(page.context["article"], sections))
+        self._neighbours(published)
+
+    def _neighbours(self, published: list[Article]) -> None:
+        """Older and newer article, overall and within the section: one pass over each list."""
+        by_path = {p.source: p for p in self.pages if p.template == "article.html"}
+        lists = [("", published)] + [(f"_in_section", list(t.articles)) for t in self.ix.terms["section"].values()]
+        for suffix, articles in lists:
+            articles = [a for a in articles if a.path in by_path]
+            for i, article in enumerate(articles):  # newest first
+                ctx = by_path[article.path].context
+                ctx[f"next{suffix or '_article'}"] = articles[i - 1] if i > 0 else None
+                ctx[f"prev{suffix or '_article'}"] = articles[i + 1] if i + 1 < len(articles) else None
+        for page in by_path.values():
+            page.context.setdefault("next_in_section", None)
+            page.context.setdefault("prev_in_section", None)
+
+    def article_context(self, article: Article, sections: dict[str, Term]) -> dict[str, Any]:
+        from sitegen.model import slugify
+
+        terms = self.ix.terms
+        local = article.date.astimezone(self.config.zone).date()
+        section = terms["section"].get(slugify(article.section)) if article.section else None
+        related = self.related_links(article)
+        return {
+            "section_term": section,
+            "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
+            "author_terms": [terms["author"][slugify(a)] for a in article.authors],
+            "source_term": terms["source"].get(slugify(article.source)) if article.source else None,
+            "breadcrumbs": [Link("Home", "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else []),
+            "date_trail": [Link(str(local.year), self.urls.year(local.year)),
+                           Link(f"{local:%B}", self.urls.month(local.year, local.month)),
+                           Link(str(local.day), self.urls.day(local))],
+            "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
+            "related_url": self.urls.related(self.urls.article(article)),
+            "story": self.ix.story_of.get(article.path),
+        }
+
+    def related_links(self, article: Article) -> list[RelatedLink]:
+        """Explicit references first (resolved or not), then computed matches not already listed."""
+        links = [RelatedLink(item.article, item.text, True) for item in self.ix.related.get(article.path, ())
+                 if item.article is None or item.article.path in self.article_urls]
+        seen = {link.article.path for link in links if link.article}
+        for match in self.ix.similar.get(article.path, ()):
+            if match.article.path not in seen and match.article.path in self.article_urls:
+                links.append(RelatedLink(match.article, match.article.title, False, match.score, match.terms, match.tags))
+        return links[: max(self.config.related.listed, len(self.ix.related.get(article.path, ())))]
+
+    def related_pages(self) -> None:
+        for article in self.ix.articles:
+            url = self.article_urls.get(article.path)
+            if url is None:
+                continue
+            self.add(Page(url=self.urls.related(url), template="related.html", source=article.path,
+                          title=self.title(f"Related to: {article.title}"),
+                          description=f"Articles related to “{article.title}”.",
+                          context={"article": article, "matches": self.related_links(article),
+                                   "breadcrumbs": [Link("Home", "/"), Link(article.title, url), Link("Related", None)]}))
+
+    def home(self) -> None:
+        articles = self.ix.articles
+        blocks = [SectionBlock(term, term.articles[:4]) for term in
+                  sorted(self.ix.terms["section"].values(), key=lambda t: (-t.count, t.name.casefold()))]
+        for chunk, pager in paginate("/", articles, self.size):
+            if pager.number == 1:
+                context = {"articles": list(chunk), "pager": pager, "section_blocks": blocks,
+                           "archive_years": self.archive_years()}
+                self.add(Page(url="/", template="home.html", title=self.config.title,
+                              description=self.config.description, pager=pager, context=context))
+            else:
+                self.add(Page(url=pager.url(pager.number), template="listing.html", pager=pager,
+                              title=self.title("Latest articles", pager), description=self.config.description,
+                              context={"heading": "Latest articles", "kind": "home", "term": None,
+                                       "articles": list(chunk), "pager": pager,
+                                       "breadcrumbs": [Link("Home", "/"), Link("Latest articles", None)]}))
+
+    def terms(self) -> None:
+        for kind, terms in self.ix.terms.items():
+            index = self.urls.term_index(kind)
+            label = KIND_LABELS[kind]
+            self.add(Page(url=index, template="terms.html", title=self.title(label),
+                          description=f"All {label.lower()} of the archive.",
+                          context={"heading": label, "kind": kind, "terms": list(terms.values()),
+                                   "breadcrumbs": [Link("Home", "/"), Link(label, None)]}))
+            for term in terms.values():
+                self.listing(self.urls.term(kind, term.slug), "listing.html", term.name, term.articles,
+                             description=f"{label[:-1]}: {term.name}", kind=kind, term=term,
+                             breadcrumbs=[Link("Home", "/"), Link(label, index), Link(term.name, None)])
+
+    def archive_years(self) -> list[Period]:
+        dates = self.ix.dates
+        months_of: dict[int, list[Period]] = {}
+        for (year, month), items in dates.months.items():
+            months_of.setdefault(year, []).append(
+                Period(date(year, month, 1), year, len(items), self.urls.month(year, month)))
+        return [Period(date(year, 1, 1), year, len(items), self.urls.year(year), tuple(months_of[year]))
+                for year, items in dates.years.items()]
+
+    def dates(self) -> None:
+        dates, urls = self.ix.dates, self.urls
+        years = self.archive_years()
+        crumbs = [Link("Home", "/"), Link("Archive", urls.archive)]
+        self.add(Page(url=urls.archive, template="archive.html", title=self.title("Archive"),
+                      description="Every year and month of the archive.",
+                      context={"heading": "Archive", "years": years, "breadcrumbs": crumbs[:1] + [Link("Archive", None)]}))
+        year_keys = list(dates.years)
+        for period in years:
+            older, newer = dates.neighbours(year_keys, period.year)
+            self.listing(period.url, "year.html", str(period.year), dates.years[period.year], year=period.year,
+                         description=f"Articles of {period.year}.", months=list(period.months),
+                         breadcrumbs=[*crumbs, Link(str(period.year), None)],
+                         prev_period=Link(str(older), urls.year(older)) if older else None,
+                         next_period=Link(str(newer), urls.year(newer)) if newer else None)
+        month_keys = list(dates.months)
+        for (year, month), items in dates.months.items():
+            first = date(year, month, 1)
+            older, newer = dates.neighbours(month_keys, (year, month))
+            self.listing(urls.month(year, month), "month.html", f"{first:%B} {year}", items, month=first,
+                         description=f"Articles of {first:%B} {year}.",
+                         calendar=self.calendar(year, month), weekdays=list(calendar.day_abbr),
+                         breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(f"{first:%B}", None)],
+                         prev_period=self._month_link(older), next_period=self._month_link(newer))
+        day_keys = list(dates.days)
+        for day, items in dates.days.items():
+            older, newer = dates.neighbours(day_keys, day)
+            self.listing(urls.day(day), "day.html", f"{day.day} {day:%B %Y}", items, day=day,
+                         description=f"Articles of {day.day} {day:%B %Y}.",
+                         breadcrumbs=[*crumbs, Link(str(day.year), urls.year(day.year)),
+                                      Link(f"{day:%B}", urls.month(day.year, day.month)), Link(str(day.day), None)],
+                         prev_period=Link(f"{older.day} {older:%B %Y}", urls.day(older)) if older else None,
+                         next_period=Link(f"{newer.day} {newer:%B %Y}", urls.day(newer)) if newer else None)
+
+    def _month_link(self, key: tuple[int, int] | None) -> Link | None:
+        if key is None:
+            return None
+        return Link(f"{date(key[0], key[1], 1):%B %Y}", self.urls.month(*key))
+
+    def calendar(self, year: int, month: int) -> list[list[DayCell | None]]:
+        days = self.ix.dates.days
+        weeks = []
+        for week in calendar.Calendar(firstweekday=0).monthdayscalendar(year, month):
+            row: list[DayCell | None] = []
+            for d in week:
+                if d == 0:
+                    row.append(None)
+                    continue
+                count = len(days.get(date(year, month, d), ()))
+                row.append(DayCell(d, count, self.urls.day(date(year, month, d)) if count else None))
+            weeks.append(row)
+        return weeks
+
+    def stories(self) -> None:
+        stories = self.ix.stories
+        self.listing(self.urls.stories, "stories.html", "Stories", stories,
+                     description="Running stories: articles grouped by subject, as timelines.")
+        for story in stories:
+            self.add(Page(url=self.urls.story(story.slug), template="story.html", title=self.title(story.title),
+                          description=f"The story of “{story.title}” in {len(story.articles)} articles.",
+                          context={"story": story, "articles": list(story.articles),
+                                   "breadcrumbs": [Link("Home", "/"), Link("Stories", self.urls.stories),
+                                                   Link(story.title, None)]}))
+
+    def nav(self) -> tuple[Link, ...]:
+        top = sorted(self.ix.terms["section"].values(), key=lambda t: (-t.count, t.name.casefold()))[:NAV_SECTIONS]
+        return (*(Link(t.name, self.urls.term("section", t.slug)) for t in top),
+                Link("Archive", self.urls.archive), Link("Stories", self.urls.stories),
+                Link("Tags", self.urls.term_index("tag")))
+
+
+def plan_site(config: Config, indexes: Indexes) -> tuple[Plan, list[Diagnostic]]:
+    planner = _Planner(config, indexes)
+    planner.articles()
+    planner.home()
+    planner.dates()
+    planner.terms()
+    planner.related_pages()
+    planner.stories()
+    return Plan(tuple(planner.pages), planner.article_urls, planner.urls, planner.nav()), planner.diagnostics
+
+
+__all__ = ["Link", "Page", "Pager", "Plan", "plan_site"]

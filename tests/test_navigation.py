@@ -1,0 +1,186 @@
+"""Browsing the archive: date, section, tag, author, source, related and story pages,
+read back from a real build with a real HTML parser."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from conftest import article_md, write_files
+from sitegen.build import build
+
+ARTICLES = {
+    # path: (title, date, section, extra front matter)
+    "content/a1.md": ("Budget talks stall in parliament", "2023-11-30T22:30:00-05:00", "Politics",
+                      {"tags": "[budget, parliament]", "authors": "[Michael Gelb]", "source": "AFP"}),
+    "content/a2.md": ("Budget vote delayed again", "2023-12-01T09:00:00Z", "Politics",
+                      {"tags": "[budget]", "authors": "[MICHAEL GELB]", "source": "Reuters"}),
+    "content/a3.md": ("Budget finally passes", "2023-12-01T15:00:00Z", "Politics",
+                      {"tags": "[Budget, parliament]", "authors": "[Ana Ruiz]", "source": "AFP",
+                       "related": '["BUDGET TALKS — stall in Parliament!", "No such story"]'}),
+    "content/b1.md": ("Chip exports fall", "2024-02-10T08:00:00+08:00", "Business",
+                      {"tags": "[chips, trade]", "authors": "[Ana Ruiz, Li Wei]", "source": "Reuters"}),
+    "content/b2.md": ("Chipmakers expand", "2024-02-11T08:00:00+08:00", "Business",
+                      {"tags": "[chips]", "authors": "[Li Wei]"}),
+    "content/b3.md": ("Trade deal signed", "2024-05-03T12:00:00Z", "business", {"tags": "[trade]"}),
+    "content/c1.md": ("Comet seen over Andes", "2024-05-03T20:00:00Z", "Science", {"tags": "[space]"}),
+}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("nav") / "site"
+    files = {"sitegen.yaml": "page_size: 2\ntimezone: Europe/London\nbase_url: https://example.org/news/\n"}
+    for path, (title, date, section, extra) in ARTICLES.items():
+        files[path] = article_md(title, date, section, body=f"{title}. " * 20, **extra)
+    write_files(root, files)
+    result = build(root, root / "public")
+    assert result.errors == 0
+    return root / "public"
+
+
+def parse(out: Path, url: str):
+    assert url.startswith("/news/"), url
+    path = out / url[len("/news/"):]
+    return lxml.html.parse(str(path / "index.html" if url.endswith("/") else path)).getroot()
+
+
+def entries(doc) -> list[str]:
+    """The article links of a listing page: the headline link of each <article> in <main>
+    (on the home page, not those of the per-section blocks)."""
+    main = doc.find(".//main")
+    return [el.xpath(".//*[self::h2 or self::h3]//a/@href")[0] for el in main.iter("article")
+            if not el.xpath("ancestor::*[contains(@class,'section-block')]")]
+
+
+def walk(out: Path, url: str) -> tuple[list[str], int]:
+    """Every entry across the pages of a listing, following rel=next; and the number of pages."""
+    found, pages = [], 0
+    while url:
+        doc = parse(out, url)
+        found += entries(doc)
+        pages += 1
+        nxt = doc.xpath("//head/link[@rel='next']/@href")
+        url = nxt[0] if nxt else None
+    return found, pages
+
+
+def url_of(slug: str, day: str) -> str:
+    return f"/news/{day}/{slug}/"
+
+
+A1, A2, A3 = (url_of("budget-talks-stall-in-parliament", "2023/12/01"), url_of("budget-vote-delayed-again", "2023/12/01"),
+              url_of("budget-finally-passes", "2023/12/01"))
+B1, B2, B3 = (url_of("chip-exports-fall", "2024/02/10"), url_of("chipmakers-expand", "2024/02/11"),
+              url_of("trade-deal-signed", "2024/05/03"))
+C1 = url_of("comet-seen-over-andes", "2024/05/03")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/news/2023/", [A3, A2, A1]),            # a1 is 30 Nov in New York, 1 Dec in London
+    ("/news/2024/", [C1, B3, B2, B1]),
+    ("/news/2023/12/", [A3, A2, A1]),
+    ("/news/2023/12/01/", [A3, A2, A1]),
+    ("/news/2024/05/03/", [C1, B3]),
+    ("/news/sections/politics/", [A3, A2, A1]),
+    ("/news/sections/business/", [B3, B2, B1]),  # 'business' and 'Business' are one section
+    ("/news/tags/budget/", [A3, A2, A1]),
+    ("/news/tags/chips/", [B2, B1]),
+    ("/news/authors/michael-gelb/", [A2, A1]),   # 'Michael Gelb' and 'MICHAEL GELB'
+    ("/news/authors/ana-ruiz/", [B1, A3]),
+    ("/news/sources/afp/", [A3, A1]),
+    ("/news/", [C1, B3, B2, B1, A3, A2, A1]),
+])
+def test_each_listing_has_each_article_exactly_once_newest_first(out, url, expected):
+    found, pages = walk(out, url)
+    assert found == expected
+    assert pages == max(1, -(-len(expected) // 2)) or url == "/news/"
+
+
+def test_pages_after_the_first_live_under_page_n_and_link_back(out):
+    doc = parse(out, "/news/2024/page/2/")
+    assert entries(doc) == [B2, B1]
+    assert doc.xpath("//head/link[@rel='prev']/@href") == ["/news/2024/"]
+    assert doc.xpath("//head/link[@rel='next']") == []
+    pager = doc.xpath("//nav[contains(@class,'pager')]")[0]
+    assert pager.xpath(".//*[@aria-current='page']")[0].text_content().split()[-1] == "2"
+
+
+def test_archive_and_year_pages_count_what_they_list(out):
+    archive = parse(out, "/news/archive/")
+    counts = {a.get("href"): a for a in archive.iter("a")}
+    assert "/news/2023/" in counts and "/news/2024/05/" in counts
+    year = parse(out, "/news/2024/")
+    month_links = [a.get("href") for a in year.find(".//main").iter("a") if a.get("href", "").count("/") == 4]
+    assert "/news/2024/02/" in month_links and "/news/2024/05/" in month_links
+    assert "/news/2024/03/" not in month_links  # an empty month is not a link
+
+
+def test_month_calendar_links_exactly_the_days_with_articles(out):
+    doc = parse(out, "/news/2024/02/")
+    table = doc.find(".//main//table")
+    links = sorted(a.get("href") for a in table.iter("a"))
+    assert links == ["/news/2024/02/10/", "/news/2024/02/11/"]
+    assert len(table.xpath(".//th")) >= 7
+    days = [td.text_content().split()[0] for td in table.iter("td") if td.text_content().strip()]
+    assert days[:3] == ["1", "2", "3"] and days[-1] == "29"  # a leap year February
+
+
+def test_periods_link_to_the_previous_and_next_period_with_articles(out):
+    def neighbours(url):
+        doc = parse(out, url)
+        return sorted(a.get("href") for a in doc.xpath("//main//a[@rel='prev' or @rel='next' or contains(@class,'period')]"))
+
+    feb = parse(out, "/news/2024/02/")
+    hrefs = {a.get("href") for a in feb.find(".//main").iter("a")}
+    assert "/news/2023/12/" in hrefs and "/news/2024/05/" in hrefs  # skips the empty months between
+    may_day = parse(out, "/news/2024/05/03/")
+    hrefs = {a.get("href") for a in may_day.find(".//main").iter("a")}
+    assert "/news/2024/02/11/" in hrefs
+
+
+def test_term_indexes_list_every_term_with_its_count(out):
+    doc = parse(out, "/news/tags/")
+    links = {a.get("href"): a.getparent().text_content() for a in doc.find(".//main").iter("a")
+             if a.get("href", "").startswith("/news/tags/") and a.get("href") != "/news/tags/"}
+    assert sorted(links) == ["/news/tags/budget/", "/news/tags/chips/", "/news/tags/parliament/",
+                             "/news/tags/space/", "/news/tags/trade/"]
+    assert "3" in links["/news/tags/budget/"]
+    for kind, expected in (("sections", 3), ("authors", 3), ("sources", 2)):
+        index = parse(out, f"/news/{kind}/")
+        terms = {a.get("href") for a in index.find(".//main").iter("a") if a.get("href", "").startswith(f"/news/{kind}/")
+                 and a.get("href") != f"/news/{kind}/"}
+        assert len(terms) == expected, kind
+
+
+def test_article_page_has_breadcrumbs_neighbours_and_related(out):
+    doc = parse(out, A3)
+    crumbs = doc.xpath("//nav[contains(@class,'breadcrumbs')]//a/@href")
+    assert "/news/" in crumbs and "/news/sections/politics/" in crumbs
+    hrefs = {a.get("href") for a in doc.iter("a")}
+    assert {"/news/2023/", "/news/2023/12/", "/news/2023/12/01/"} <= hrefs  # year › month › day
+    assert A2 in hrefs and B1 in hrefs  # older overall and newer overall
+    assert A3 + "related/" in hrefs
+    related = doc.xpath("//*[contains(@class,'related')]//li")
+    texts = [li.text_content().strip() for li in related]
+    assert any("No such story" in t for t in texts)
+    unresolved = [li for li in related if "No such story" in li.text_content()][0]
+    assert unresolved.xpath(".//a") == []  # an unresolved reference is text, never a broken link
+    assert A1 in [a.get("href") for li in related for a in li.xpath(".//a")]
+
+
+def test_related_page_lists_related_articles_with_why(out):
+    doc = parse(out, A3 + "related/")
+    hrefs = [a.get("href") for a in doc.find(".//main").iter("a")]
+    assert A3 in hrefs  # back to the article
+    assert A1 in hrefs
+    assert "Linked by the article" in doc.find(".//main").text_content()
+
+
+def test_every_page_is_linked_only_to_existing_files(out):
+    from test_golden import check_links
+
+    assert check_links(out, "/news/") == []
