@@ -9,7 +9,8 @@ loads them with sitegen, runs compute_related and build_stories, and prints:
 - precision@5: the share of each article's top-5 related articles that share its topic,
   averaged over articles (a missing 5th match counts as a miss; "of listed" only counts
   the matches given);
-- the time of each stage and the peak RSS after each (the process's high-water mark);
+- the wall and CPU time of each stage and the peak RSS after each (the process's
+  high-water mark);
 - stories: how many, their sizes, the share of articles in one, and their purity (the
   share of a story's articles in its most common topic).
 
@@ -46,6 +47,19 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
+class Clock:
+    """Wall and CPU time of each stage: CPU time stays meaningful on a busy machine."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def lap(self) -> str:
+        wall, cpu = time.perf_counter(), time.process_time()
+        text = f"{wall - self.wall:7.2f} s wall, {cpu - self.cpu:7.2f} s CPU"
+        self.wall, self.cpu = wall, cpu
+        return text
+
+
 def archive(n: int, seed: int, folder: Path) -> Path:
     """The generated archive in ``folder``, made unless one with the same N and seed is there."""
     truth = folder / "topics.json"
@@ -76,18 +90,13 @@ def run(folder: Path, changes: dict[str, object]) -> None:
     config = dataclasses.replace(base, related=dataclasses.replace(base.related, **changes))
     print(f"settings: {config.related}")
 
-    started = time.perf_counter()
+    clock = Clock()
     articles = load(folder / "sitegen", config).articles
-    print(f"load:            {time.perf_counter() - started:7.2f} s   {len(articles)} articles, "
-          f"peak RSS {peak_mb():.0f} MB")
-
-    started = time.perf_counter()
+    print(f"load:            {clock.lap()}   {len(articles)} articles, peak RSS {peak_mb():.0f} MB")
     related = compute_related(articles, config.related)
-    print(f"compute_related: {time.perf_counter() - started:7.2f} s   peak RSS {peak_mb():.0f} MB")
-
-    started = time.perf_counter()
+    print(f"compute_related: {clock.lap()}   peak RSS {peak_mb():.0f} MB")
     stories = build_stories(articles, related, config.related)
-    print(f"build_stories:   {time.perf_counter() - started:7.2f} s   peak RSS {peak_mb():.0f} MB")
+    print(f"build_stories:   {clock.lap()}   peak RSS {peak_mb():.0f} MB")
 
     topic = {a.path: truth[a.slug] for a in articles}
     strict, listed, counts = [], [], []

@@ -27,9 +27,9 @@ from sitegen.model import Article
 
 TERMS_PER_ARTICLE = 24   # K: bounds the cost per article; more adds noise, not precision
 POSTINGS_PER_TERM = 200  # M: a term shared by thousands says little; its strongest articles suffice
-CHUNK_ROWS = 1000        # rows scored per sparse product: bounds peak memory (rows x K x M candidates)
-PAD_CELLS = 1 << 22      # cells of one padded array in _top_in_rows (32 MB)
-BATCH = 5000             # articles tokenised (and weighed) per batch: bounds the temporary arrays
+CHUNK_ROWS = 500         # rows scored per sparse product: bounds peak memory (rows x K x M candidates)
+PAD_CELLS = 1 << 20      # cells of one padded array in _top_in_rows (8 MB)
+BATCH = 2000             # articles tokenised (and weighed) per batch: bounds the temporary arrays
 POOL_EXTRA = 16          # candidates rescored exactly beyond `listed`, as the pruned score underestimates
 SHOWN_TERMS = 3
 TAG_PREFIX = "#tag:"
@@ -251,15 +251,17 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig) -> dict[
         [[0], np.cumsum(np.minimum(np.diff(postings.indptr), POSTINGS_PER_TERM))])), shape=postings.shape)
     days = np.array([a.date.timestamp() / 86400.0 for a in arts])
     tag_maps = [_tag_map(a.tags) for a in arts]
+    once: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each terms or tags tuple: halves the memory
     result: dict[str, tuple[Match, ...]] = {}
     for start in range(0, n, CHUNK_ROWS):
         rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config)
-        words = _shared_terms(shared, is_tag, display)
+        words = _shared_terms(shared, is_tag, display, once)
         matches: list[Match] = []
         owners = rows.tolist()
         for k, (i, j, s) in enumerate(zip(owners, cols.tolist(), score.tolist())):
             mine = tag_maps[i]
             tags = tuple([t for key, t in tag_maps[j].items() if key in mine]) if mine else ()
+            tags = once.setdefault(tags, tags)
             matches.append(Match(arts[j], s, words[k], tags))
             if k + 1 == len(owners) or owners[k + 1] != i:
                 result[arts[i].path] = tuple(matches)
@@ -292,11 +294,12 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: n
     return rows[final], cols[final], score[final], shared[final]
 
 
-def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray, display: list[str]) -> list[tuple[str, ...]]:
+def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray, display: list[str],
+                  once: dict[tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, ...]]:
     """Per pair, the (up to 3) words that added most to its score, best first (ties: the term seen first)."""
     value = np.where(is_tag[shared.indices] | (shared.data <= 0), -np.inf, shared.data)
     chosen = _top_in_rows(shared.indptr, value, SHOWN_TERMS)
     owner = np.searchsorted(shared.indptr, chosen, side="right") - 1
     ends = np.searchsorted(owner, np.arange(1, shared.shape[0] + 1)).tolist()
     words = list(map(display.__getitem__, shared.indices[chosen].tolist()))
-    return [tuple(words[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
+    return [once.setdefault(t, t) for t in (tuple(words[a:b]) for a, b in zip([0, *ends[:-1]], ends))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.similar import Match
@@ -31,12 +32,12 @@ class Story:
         return len(self.articles)
 
     @property
-    def first(self):
+    def first(self) -> datetime:
         """When the story began: its oldest article's date."""
         return self.articles[-1].date
 
     @property
-    def last(self):
+    def last(self) -> datetime:
         return self.articles[0].date
 
 
@@ -51,8 +52,10 @@ def build_stories(articles: Sequence[Article], related: Mapping[str, Sequence[Ma
         if i is None:
             continue
         for m in matches:
+            if m.score < config.story_min_score:
+                continue
             j = index.get(m.article.path)
-            if j is None or j == i or m.score < config.story_min_score:
+            if j is None or j == i:
                 continue
             key = (i, j) if i < j else (j, i)
             strongest[key] = max(m.score, strongest.get(key, 0.0))

