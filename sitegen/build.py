@@ -1,4 +1,4 @@
-"""The build, top to bottom: config, load, indexes, plan, render, write."""
+"""The build, top to bottom: config, load, indexes, plan, render, write (and search)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from sitegen.config import Config, load_config
+from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
 from sitegen.indexes import build_indexes
-from sitegen.load import load, static_files
+from sitegen.load import fingerprint, load, static_copies
 from sitegen.plan import plan_site
 from sitegen.render import Renderer, TemplateFailure, theme_dir
+from sitegen.search import index_site
 from sitegen.write import check_output, write_site
 
 
@@ -48,33 +49,44 @@ def output_folder(site: Path, config: Config, output: Path | None) -> Path:
 
 
 def build(site: Path, output: Path | None = None, *, strict: bool = False, drafts: bool = False,
+          base_url: str | None = None, fingerprint_assets: bool = True,
           progress: Callable[[int, int], None] | None = None) -> BuildResult:
-    """Build the site at ``site``. Raises ConfigError, BuildError (TemplateFailure, StrictFailure)."""
+    """Build the site at ``site``. Raises ConfigError, BuildError (TemplateFailure, StrictFailure).
+
+    ``base_url`` replaces the setting (``sitegen build --base-url``); ``fingerprint_assets=False``
+    keeps the plain names of .css and .js files (for a local server that swaps stylesheets live)."""
     started = time.perf_counter()
     site = site.absolute()
     config = load_config(site)
+    if base_url is not None:
+        config = with_base_url(config, base_url)
     out = output_folder(site, config, output)
     check_output(out, site, site / config.content_dir)
 
     loaded = load(site, config, include_drafts=drafts)
     indexes, index_problems = build_indexes(loaded.articles, config)
-    plan, plan_problems = plan_site(config, indexes)
+    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
+    build_time = config.resolved_build_time(newest)
+    statics = static_copies([theme_dir("static"), site / "static"])
+    contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
+    provided = frozenset(rel for _, rel in statics + contents)
+    plan, plan_problems = plan_site(config, indexes, build_time, provided)
     diagnostics = tuple(sorted_unique([*loaded.diagnostics, *index_problems, *plan_problems]))
+    html_pages = sum(page.output.endswith(".html") for page in plan.pages)
 
     def result(files: int, written: bool) -> BuildResult:
-        return BuildResult(out, len(plan.urls), len(plan.pages), files, loaded.drafts_skipped,
+        return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
                            diagnostics, time.perf_counter() - started, written)
 
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, False))
-    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
-    renderer = Renderer(site, config, plan, config.resolved_build_time(newest))
-    copies = [(path, rel) for base in (theme_dir("static"), site / "static") if base.is_dir()
-              for path, rel in static_files(base)]
-    copies += [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
+    copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
+    renderer = Renderer(site, config, plan, build_time, renamed)
+    copies += contents
     total = len(plan.pages)
     files = write_site(out, renderer.render_all(plan.pages), copies,
-                       progress=(lambda n: progress(n - len(copies), total)) if progress else None)
+                       progress=(lambda n: progress(n - len(copies), total)) if progress else None,
+                       finish=index_site if config.search else None)
     return result(files, True)
 
 

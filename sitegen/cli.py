@@ -27,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="fail on any error and leave the previous output as it was")
     b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     b.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics, no summary line")
+    b.add_argument("--base-url", metavar="URL",
+                   help="publish at this URL instead of base_url from sitegen.yaml (e.g. a preview under a sub-path)")
     b.add_argument("--watch", action="store_true",
                    help="keep watching the site and build again after every change, until Ctrl-C")
     s = sub.add_parser("serve", help="serve the site locally, rebuilding and reloading on every change",
@@ -65,7 +67,8 @@ def run_build(args: argparse.Namespace) -> int:
         return 2
     progress = _progress if sys.stderr.isatty() and not args.quiet else None
     try:
-        result = build(args.site, args.output, strict=args.strict, drafts=args.drafts, progress=progress)
+        result = build(args.site, args.output, strict=args.strict, drafts=args.drafts, base_url=args.base_url,
+                       progress=progress)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -95,6 +98,9 @@ def run_watch(args: argparse.Namespace) -> int:
 
     if not args.site.is_dir():
         print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
+        return 2
+    if args.base_url is not None:
+        print("sitegen: error: --base-url is for a single build, not with --watch", file=sys.stderr)
         return 2
     try:
         watch(args.site, args.output, strict=args.strict, drafts=args.drafts, quiet=args.quiet)

@@ -58,6 +58,15 @@ class RelatedConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedsConfig:
+    entries: int = doc("Latest articles in each feed (Atom, RSS 2.0 and JSON Feed).", 20)
+    full_content: bool = doc("Put each article's whole body in feeds; off: its summary only.", False)
+    sections: bool = doc("A feed for each section, besides the site's (at the section's URL plus feed.xml, rss.xml, feed.json).", True)
+    tags: bool = doc("A feed for each tag.", False)
+    authors: bool = doc("A feed for each author.", False)
+
+
+@dataclass(frozen=True, slots=True)
 class PermalinkConfig:
     article: str = doc(
         "URL pattern of article pages; fields {year} {month} {day} {slug} {section}. "
@@ -88,13 +97,33 @@ class Config:
         "Build time (ISO 8601 with offset), shown as the archive's last update; else SOURCE_DATE_EPOCH; "
         "else the newest article's date, so the same input always gives the same output.", ""
     )
+    search: bool = doc(
+        "Full-text search with Pagefind (the pagefind-bin package): a search page, a search box in every "
+        "page's header, filters by section and year. The index is built into the new output before it is swapped in.",
+        True,
+    )
+    sitemaps: bool = doc(
+        "Write sitemap.xml (an index of one sitemap per month, sitemaps/YYYY-MM.xml, plus sitemaps/pages.xml) "
+        "and robots.txt naming it.", True,
+    )
+    news_sitemap: bool = doc("Write news-sitemap.xml (Google News): the articles of the two days before the build time.", True)
     permalinks: PermalinkConfig = doc("URL patterns.", factory=PermalinkConfig)
     markdown: MarkdownConfig = doc("Markdown options.", factory=MarkdownConfig)
     related: RelatedConfig = doc("Related articles and stories.", factory=RelatedConfig)
+    feeds: FeedsConfig = doc("Atom, RSS and JSON feeds.", factory=FeedsConfig)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def root_url(self) -> str:
+        """The absolute URL of the site's root, ending in '/': 'https://example.org/archive/'."""
+        return re.sub(r"^([a-z]+://[^/]+).*$", r"\1", self.base_url, flags=re.S) + self.base_path
+
+    def absolute_url(self, path: str) -> str:
+        """A site path ('/2024/07/04/slug/') as an absolute URL under ``base_url``; URLs stay."""
+        return path if "://" in path else self.root_url + path.lstrip("/")
 
     @property
     def base_path(self) -> str:
@@ -226,10 +255,11 @@ def _check(config: Config, node: yaml.MappingNode, rel: str) -> list[Diagnostic]
         ZoneInfo(config.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(("timezone", f"unknown time zone '{config.timezone}' (use an IANA name like 'Europe/Paris')"))
-    if not re.match(r"^https?://[^/\s]+(/\S*)?$", config.base_url):
-        problems.append(("base_url", f"base_url must be an absolute http(s) URL, not '{config.base_url}'"))
-    for key in ("page_size", "words_per_minute"):
-        if getattr(config, key) < 1:
+    if problem := base_url_problem(config.base_url):
+        problems.append(("base_url", problem))
+    for key in ("page_size", "words_per_minute", "feeds.entries"):
+        section, _, name = key.rpartition(".")
+        if getattr(getattr(config, section) if section else config, name) < 1:
             problems.append((key, f"'{key}' must be at least 1"))
     if config.build_time:
         try:
@@ -254,5 +284,18 @@ def _check(config: Config, node: yaml.MappingNode, rel: str) -> list[Diagnostic]
     return [error(rel, _line_of(node, key), message) for key, message in problems]
 
 
+def base_url_problem(value: str) -> str | None:
+    if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+        return f"base_url must be an absolute http(s) URL, not '{value}'"
+    return None
+
+
 def with_overrides(config: Config, **changes: Any) -> Config:
     return dataclasses.replace(config, **changes)
+
+
+def with_base_url(config: Config, base_url: str) -> Config:
+    """The config with ``base_url`` set from the command line (``--base-url``), checked like the file's."""
+    if problem := base_url_problem(base_url):
+        raise ConfigError([error("--base-url", 0, problem)])
+    return dataclasses.replace(config, base_url=base_url)

@@ -6,6 +6,7 @@ content/ (images and such, copied as they are), and every diagnostic met on the 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from sitegen.model import Article, Image
 READERS = {".md": frontmatter.read, ".markdown": frontmatter.read, ".txt": scrape.read}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".svg")
 TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload", ".kate-swp")
+FINGERPRINTED = (".css", ".js")  # static files whose names carry a hash of their content
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,33 @@ def content_files(content: Path) -> list[Path]:
 def static_files(base: Path) -> list[tuple[Path, str]]:
     """(file, path relative to ``base``) for a static folder, copied as they are."""
     return [(path, path.relative_to(base).as_posix()) for path in content_files(base)]
+
+
+def static_copies(bases: list[Path]) -> list[tuple[Path, str]]:
+    """(file, output path) of the static folders; a later folder's file replaces an earlier one's
+    of the same path (the site's ``static/`` over the theme's)."""
+    chosen: dict[str, Path] = {}
+    for base in bases:
+        if base.is_dir():
+            for path, rel in static_files(base):
+                chosen[rel] = path
+    return [(path, rel) for rel, path in sorted(chosen.items())]
+
+
+def fingerprint(copies: list[tuple[Path, str]]) -> tuple[list[tuple[Path, str]], dict[str, str]]:
+    """Give each .css and .js file a name with a hash of its content ('css/site.css' ->
+    'css/site.3f2a9c1b.css'), so hosts can let browsers cache it forever. Returns the copies
+    under their new names and the site paths renamed ('/css/site.css' -> '/css/site.3f2a9c1b.css')."""
+    renamed: dict[str, str] = {}
+    result = []
+    for path, rel in copies:
+        if rel.lower().endswith(FINGERPRINTED):
+            stem, dot, suffix = rel.rpartition(".")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
+            renamed["/" + rel] = f"/{stem}.{digest}{dot}{suffix}"
+            rel = f"{stem}.{digest}{dot}{suffix}"
+        result.append((path, rel))
+    return result, renamed
 
 
 def decode(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:

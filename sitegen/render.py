@@ -6,6 +6,7 @@ file. ``StrictUndefined`` makes a misspelt variable an error rather than a blank
 
 from __future__ import annotations
 
+import json
 import traceback
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ class SiteView:
         self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
         self.timezone = config.timezone
         self.build_time = build_time
+        self.search = config.search
 
 
 class PageView:
@@ -51,6 +53,18 @@ class PageView:
         pager = page.pager
         self.prev_url = url_for(pager.prev_url) if pager and pager.prev_url else None
         self.next_url = url_for(pager.next_url) if pager and pager.next_url else None
+        self.feeds = page.context.get("feeds", ())  # this page's own feeds (a section's), besides the site's
+        self.structured_data = page.context.get("structured_data", ())
+
+
+def script_json(value: Any) -> Markup:
+    """JSON for inside a ``<script>`` element: ``<``, ``>`` and ``&`` written as ``\\u003c`` and so on,
+    so no string in it (a title with ``</script>`` or ``<!--``) can end the element or open a comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return Markup(text)
 
 
 def format_date(value: date, fmt: str = "medium", zone=None) -> str:
@@ -65,8 +79,10 @@ def format_date(value: date, fmt: str = "medium", zone=None) -> str:
 
 
 class Renderer:
-    def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime):
+    def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime,
+                 assets: dict[str, str] | None = None):
         self.site = site.resolve()
+        self.assets = assets or {}  # '/css/site.css' -> '/css/site.3f2a9c1b.css': names with a content hash
         self.config = config
         self.zone = config.zone
         self.urls = plan.urls
@@ -80,7 +96,9 @@ class Renderer:
         self.env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, self.zone)
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
-        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav))
+        self.env.filters["jsonld"] = script_json
+        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
+                                absolute_url=self.absolute_url, site_feeds=list(plan.feeds))
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""
@@ -93,9 +111,17 @@ class Renderer:
         target = str(target)
         if "://" in target or target.startswith(("mailto:", "#", "data:")):
             return target
-        return self.base_path + target.lstrip("/")
+        target = "/" + target.lstrip("/")
+        return self.base_path + self.assets.get(target, target).lstrip("/")
+
+    def absolute_url(self, target: Any) -> str:
+        """``url_for``, made absolute with the origin of ``base_url`` (for feeds, Open Graph, JSON-LD)."""
+        url = self.url_for(target)
+        return url if "://" in url else self.origin + url
 
     def render(self, page: Page) -> bytes:
+        if page.produce is not None:
+            return page.produce()
         context = dict(page.context, page=PageView(page, self.url_for, self.origin))
         try:
             return self.env.get_template(page.template).render(context).encode("utf-8")

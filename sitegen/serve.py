@@ -366,7 +366,7 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
             print(f"now serving at {local_url(host, server.server_address[1], base)}", file=stdout, flush=True)
         live.built(outcome)
 
-    session = Session(site, out, drafts=True, keeps="still serving the last good site",
+    session = Session(site, out, drafts=True, keeps="still serving the last good site", fingerprint_assets=False,
                       on_outcome=built, stdout=stdout, stderr=stderr)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sitegen-server")
     previous_term = _terminate_as_interrupt()

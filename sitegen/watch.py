@@ -195,7 +195,8 @@ class Outcome:
 
 
 def run_build(site: Path, output: Path | None, *, strict: bool, drafts: bool, changed: frozenset[str] = frozenset(),
-              css_only: bool = False, keeps: str = "the previous output is unchanged") -> Outcome:
+              css_only: bool = False, keeps: str = "the previous output is unchanged",
+              fingerprint_assets: bool = True) -> Outcome:
     """Run the full build once and describe what came of it; never raises but for Ctrl-C."""
     what = _changes(changed, site)
 
@@ -207,7 +208,7 @@ def run_build(site: Path, output: Path | None, *, strict: bool, drafts: bool, ch
         return Outcome(False, False, fatal, lines, errors, f"{verb}{what}: {reason}; {keeps}", reason, None)
 
     try:
-        result = build(site, output, strict=strict, drafts=drafts)
+        result = build(site, output, strict=strict, drafts=drafts, fingerprint_assets=fingerprint_assets)
     except ConfigError as exc:
         return failed(exc.diagnostics, "the configuration has errors")
     except StrictFailure as exc:
@@ -253,11 +254,12 @@ class Session:
     def __init__(self, site: Path, output: Path | None, *, strict: bool = False, drafts: bool = False,
                  quiet: bool = False, keeps: str = "the previous output is unchanged",
                  on_outcome: Callable[[Outcome], None] | None = None,
-                 stdout: TextIO | None = None, stderr: TextIO | None = None):
+                 stdout: TextIO | None = None, stderr: TextIO | None = None, fingerprint_assets: bool = True):
         self.site = site.absolute()
         self.output = output.absolute() if output is not None else None
         self.strict, self.drafts, self.quiet, self.keeps = strict, drafts, quiet, keeps
         self.on_outcome = on_outcome
+        self.fingerprint_assets = fingerprint_assets  # off under serve: stylesheets keep their names for live swaps
         self.stdout, self.stderr = stdout or sys.stdout, stderr or sys.stderr
         self.batcher = Batcher()
         self.watcher = Watcher(self.site, self.relevant, self.batcher.add, self.stderr)
@@ -280,7 +282,8 @@ class Session:
         self.unpublished |= changed
         css_only = bool(self.unpublished) and all(path.endswith(".css") for path in self.unpublished)
         outcome = run_build(self.site, self.output, strict=self.strict, drafts=self.drafts,
-                            changed=changed, css_only=css_only, keeps=self.keeps)
+                            changed=changed, css_only=css_only, keeps=self.keeps,
+                            fingerprint_assets=self.fingerprint_assets)
         self.builds += 1
         if outcome.written:
             self.unpublished.clear()

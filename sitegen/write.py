@@ -48,11 +48,13 @@ def recover(output: Path) -> None:
 
 
 def write_site(output: Path, files: Iterable[tuple[str, bytes]], copies: Iterable[tuple[Path, str]],
-               progress: Callable[[int], None] | None = None) -> int:
+               progress: Callable[[int], None] | None = None, finish: Callable[[Path], int] | None = None) -> int:
     """Write every (relative path, bytes) and copy every (source, relative path), then swap in.
 
     Returns the number of files written. Later copies of the same path win over earlier
-    ones (site static over theme static); rendered pages win over copies.
+    ones (site static over theme static); rendered pages win over copies. ``finish`` runs on
+    the complete new folder before the swap (the search index) and returns the files it
+    added; if it raises, nothing is swapped in.
     """
     recover(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +74,8 @@ def write_site(output: Path, files: Iterable[tuple[str, bytes]], copies: Iterabl
             count += 1
             if progress:
                 progress(count)
+        if finish is not None:
+            count += finish(work)
         os.chmod(work, 0o755)
         swap(work, output)
         return count

@@ -29,7 +29,7 @@ def test_build_writes_article_and_home_pages(site):
                  "content/2024/b.md": article_md("Second story", "2024-07-05T10:00:00Z")})
     run = sitegen("build", cwd=root)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip().startswith("2 articles, 16 pages, 0 warnings, 0 errors")
+    assert run.stdout.strip().startswith("2 articles, 18 pages, 0 warnings, 0 errors")
     page = lxml.html.parse(str(root / "public/2024/07/04/first-story/index.html")).getroot()
     assert page.find(".//h1").text_content().strip() == "First story"
     assert page.find(".//article//time").get("datetime") == "2024-07-04T01:30:00+00:00"
@@ -37,7 +37,7 @@ def test_build_writes_article_and_home_pages(site):
     home = lxml.html.parse(str(root / "public/index.html")).getroot()
     hrefs = [a.get("href") for a in home.iter("a")]
     assert hrefs.index("/2024/07/05/second-story/") < hrefs.index("/2024/07/04/first-story/")
-    assert (root / "public/css/site.css").is_file()
+    assert len(list((root / "public/css").glob("site.[0-9a-f]*.css"))) == 1  # named with a content hash
 
 
 def test_dates_are_shown_in_the_site_time_zone(site):
@@ -66,7 +66,7 @@ def test_errors_are_reported_and_the_rest_still_builds(site):
     assert run.returncode == 1
     assert "content/bad.md:1: error: missing date" in run.stderr.splitlines()
     assert (root / "public/2024/01/02/good/index.html").is_file()
-    assert "1 articles, 13 pages, 0 warnings, 1 errors" in run.stdout
+    assert "1 articles, 15 pages, 0 warnings, 1 errors" in run.stdout
 
 
 def test_strict_fails_and_keeps_the_previous_output(site):
@@ -177,7 +177,7 @@ def test_site_templates_and_static_override_the_theme_file_by_file(site):
     home = lxml.html.parse(str(root / "public/index.html")).getroot()
     assert home.get_element_by_id("mine").text == "custom home"
     assert home.find(".//title") is not None  # the theme's base.html still wraps it
-    assert (root / "public/css/site.css").read_text() == "body{color:red}"
+    assert [p.read_text() for p in (root / "public/css").iterdir()] == ["body{color:red}"]  # under a hashed name
     assert (root / "public/extra.txt").is_file()
     article = lxml.html.parse(str(root / "public/2024/01/02/one/index.html")).getroot()
     assert article.find(".//article") is not None  # the theme's article.html

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Sequence
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Sequence
 
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.indexes import Indexes, Term
-from sitegen.model import Article
+from sitegen.model import Article, slugify
+from sitegen.plan import feeds, meta, sitemaps
+from sitegen.plan.feeds import FeedLink
 from sitegen.plan.paging import Pager, paginate
 from sitegen.plan.urls import Urls, output_path
 
@@ -32,6 +34,7 @@ class Page:
     description: str = ""
     context: dict[str, Any] = field(default_factory=dict)
     pager: Pager | None = None
+    produce: Callable[[], bytes] | None = None  # the page's bytes from code (feeds, sitemaps), not a template
 
     @property
     def output(self) -> str:
@@ -85,11 +88,14 @@ class Plan:
     urls: dict[str, str]  # article path -> URL
     scheme: Urls
     nav: tuple[Link, ...]
+    feeds: tuple[FeedLink, ...] = ()  # the site's feeds, for autodiscovery links on every page
 
 
 class _Planner:
-    def __init__(self, config: Config, indexes: Indexes):
+    def __init__(self, config: Config, indexes: Indexes, build_time: datetime, provided: frozenset[str]):
         self.config, self.ix = config, indexes
+        self.build_time, self.provided = build_time, provided
+        self.listed: list[sitemaps.Entry] = []  # listings and indexes, for sitemaps/pages.xml
         self.urls = Urls(config)
         self.size = config.page_size
         self.pages: list[Page] = []
@@ -106,9 +112,14 @@ class _Planner:
         self.claimed[page.output] = page.source or page.url
         crumbs = page.context.get("breadcrumbs")
         if crumbs and crumbs[-1].url is None:  # the trail ends at this listing (its first page)
-            page.context["breadcrumbs"] = [*crumbs[:-1], Link(crumbs[-1].label, page.pager.base if page.pager else page.url)]
+            page.context["breadcrumbs"] = crumbs = [*crumbs[:-1], Link(crumbs[-1].label, page.pager.base if page.pager else page.url)]
+        if crumbs and "structured_data" not in page.context:
+            page.context["structured_data"] = [meta.breadcrumb_list([(c.label, c.url) for c in crumbs], self.config)]
         self.pages.append(page)
         return True
+
+    def list_in_sitemap(self, url: str, articles: Sequence[Article]) -> None:
+        self.listed.append(sitemaps.Entry(url, sitemaps.lastmod([a for a in articles if not a.draft])))
 
     def title(self, heading: str, pager: Pager | None = None) -> str:
         suffix = f" — page {pager.number} of {pager.count}" if pager and pager.number > 1 else ""
@@ -119,6 +130,8 @@ class _Planner:
         """Every page of a paginated listing of ``items`` (articles or stories)."""
         for chunk, pager in paginate(base, items, self.size):
             key = "stories" if template == "stories.html" else "articles"
+            if pager.number == 1:
+                self.list_in_sitemap(base, [a for story in chunk for a in story.articles] if key == "stories" else chunk)
             self.add(Page(url=pager.url(pager.number), template=template, title=self.title(heading, pager),
                           description=description, pager=pager,
                           context={"heading": heading, key: list(chunk), "pager": pager, **context}))
@@ -153,13 +166,17 @@ class _Planner:
             page.context.setdefault("prev_in_section", None)
 
     def article_context(self, article: Article, sections: dict[str, Term]) -> dict[str, Any]:
-        from sitegen.model import slugify
-
         terms = self.ix.terms
         local = article.date.astimezone(self.config.zone).date()
         section = terms["section"].get(slugify(article.section)) if article.section else None
         related = self.related_links(article)
+        url = self.article_urls[article.path]
+        crumbs = [("Home", "/")] + ([(section.name, self.urls.term("section", section.slug))] if section else [])
+        structured = [meta.news_article(article, url, self.config, section.name if section else "",
+                                        lambda name: self.urls.term("author", slugify(name))),
+                      meta.breadcrumb_list([*crumbs, (article.title, url)], self.config)]
         return {
+            "structured_data": structured,
             "section_term": section,
             "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
             "author_terms": [terms["author"][slugify(a)] for a in article.authors],
@@ -201,7 +218,9 @@ class _Planner:
         for chunk, pager in paginate("/", articles, self.size):
             if pager.number == 1:
                 context = {"articles": list(chunk), "pager": pager, "section_blocks": blocks,
-                           "archive_years": self.archive_years()}
+                           "archive_years": self.archive_years(),
+                           "structured_data": [meta.website(self.config, "/search/" if self.config.search else None)]}
+                self.list_in_sitemap("/", chunk)
                 self.add(Page(url="/", template="home.html", title=self.config.title,
                               description=self.config.description, pager=pager, context=context))
             else:
@@ -219,9 +238,16 @@ class _Planner:
                           description=f"All {label.lower()} of the archive.",
                           context={"heading": label, "kind": kind, "terms": list(terms.values()),
                                    "breadcrumbs": [Link("Home", "/"), Link(label, None)]}))
+            self.list_in_sitemap(index, self.ix.articles)
+            with_feeds = {"section": self.config.feeds.sections, "tag": self.config.feeds.tags,
+                          "author": self.config.feeds.authors}.get(kind, False)
             for term in terms.values():
-                self.listing(self.urls.term(kind, term.slug), "listing.html", term.name, term.articles,
+                url = self.urls.term(kind, term.slug)
+                feed = self.feed(f"{term.name} — {self.config.title}", f"{label[:-1]}: {term.name}", url,
+                                 term.articles) if with_feeds else None
+                self.listing(url, "listing.html", term.name, term.articles,
                              description=f"{label[:-1]}: {term.name}", kind=kind, term=term,
+                             feeds=list(feed.links) if feed else [],
                              breadcrumbs=[Link("Home", "/"), Link(label, index), Link(term.name, None)])
 
     def archive_years(self) -> list[Period]:
@@ -240,6 +266,7 @@ class _Planner:
         self.add(Page(url=urls.archive, template="archive.html", title=self.title("Archive"),
                       description="Every year and month of the archive.",
                       context={"heading": "Archive", "years": years, "breadcrumbs": crumbs[:1] + [Link("Archive", None)]}))
+        self.list_in_sitemap(urls.archive, self.ix.articles)
         year_keys = list(dates.years)
         for period in years:
             older, newer = dates.neighbours(year_keys, period.year)
@@ -291,6 +318,7 @@ class _Planner:
         self.listing(self.urls.stories, "stories.html", "Stories", stories,
                      description="Running stories: articles grouped by subject, as timelines.")
         for story in stories:
+            self.list_in_sitemap(self.urls.story(story.slug), story.articles)
             self.add(Page(url=self.urls.story(story.slug), template="story.html", title=self.title(story.title),
                           description=f"The story of “{story.title}” in {len(story.articles)} articles.",
                           context={"story": story, "articles": list(story.articles),
@@ -303,16 +331,56 @@ class _Planner:
                 Link("Archive", self.urls.archive), Link("Stories", self.urls.stories),
                 Link("Tags", self.urls.term_index("tag")))
 
+    # -- for hosts, feed readers, search engines and search ------------------------------------
 
-def plan_site(config: Config, indexes: Indexes) -> tuple[Plan, list[Diagnostic]]:
-    planner = _Planner(config, indexes)
+    def feed(self, title: str, description: str, home: str, articles: Sequence[Article]) -> feeds.Feed:
+        """A feed of ``articles`` (those with a page), its three formats added as pages."""
+        feed = feeds.make_feed(title, description, home, [a for a in articles if a.path in self.article_urls],
+                               self.config.feeds.entries, self.build_time)
+        site = feeds.FeedSite(self.config, self.article_urls, self.ix.terms)
+        for url, produce in feeds.producers(feed, site):
+            self.add(Page(url=url, template="", title=feed.title, produce=produce))
+        return feed
+
+    def site_feeds(self) -> tuple[FeedLink, ...]:
+        return self.feed(self.config.title, self.config.description, "/", self.ix.articles).links
+
+    def special_pages(self) -> None:
+        """The 404 page (unless the site brings its own) and the search page."""
+        if "404.html" not in self.provided:
+            self.add(Page(url="/404.html", template="404.html", title=self.title("Page not found")))
+        if self.config.search:
+            self.add(Page(url="/search/", template="search.html", title=self.title("Search"),
+                          description=f"Search the articles of {self.config.title}.",
+                          context={"breadcrumbs": [Link("Home", "/"), Link("Search", None)]}))
+
+    def sitemaps(self) -> None:
+        """Monthly sitemaps of articles, one of listings, their index, the news sitemap, robots.txt."""
+        published = [a for a in self.ix.articles if a.path in self.article_urls and not a.draft]
+        files = sitemaps.sitemap_files(self.config, published, self.article_urls, self.listed, self.build_time,
+                                       robots_txt="robots.txt" not in self.provided)
+        for url, produce in files:
+            self.add(Page(url=url, template="", title=url, produce=produce))
+
+
+def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = None,
+              provided: frozenset[str] = frozenset()) -> tuple[Plan, list[Diagnostic]]:
+    """The pages of the site. ``build_time`` dates the news sitemap and empty feeds;
+    ``provided`` names the output files the site brings itself (its own 404.html, robots.txt)."""
+    if build_time is None:
+        build_time = max((a.updated or a.date for a in indexes.articles), default=datetime.fromtimestamp(0, timezone.utc))
+    planner = _Planner(config, indexes, build_time, provided)
     planner.articles()
     planner.home()
     planner.dates()
     planner.terms()
     planner.related_pages()
     planner.stories()
-    return Plan(tuple(planner.pages), planner.article_urls, planner.urls, planner.nav()), planner.diagnostics
+    site_feeds = planner.site_feeds()
+    planner.special_pages()
+    planner.sitemaps()
+    plan = Plan(tuple(planner.pages), planner.article_urls, planner.urls, planner.nav(), site_feeds)
+    return plan, planner.diagnostics
 
 
-__all__ = ["Link", "Page", "Pager", "Plan", "plan_site"]
+__all__ = ["FeedLink", "Link", "Page", "Pager", "Plan", "plan_site"]
