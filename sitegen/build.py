@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sitegen.cache import ArticleCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
 from sitegen.indexes import build_indexes
@@ -49,12 +50,13 @@ def output_folder(site: Path, config: Config, output: Path | None) -> Path:
 
 
 def build(site: Path, output: Path | None = None, *, strict: bool = False, drafts: bool = False,
-          base_url: str | None = None, fingerprint_assets: bool = True,
+          base_url: str | None = None, fingerprint_assets: bool = True, cache: bool = True,
           progress: Callable[[int, int], None] | None = None) -> BuildResult:
     """Build the site at ``site``. Raises ConfigError, BuildError (TemplateFailure, StrictFailure).
 
     ``base_url`` replaces the setting (``sitegen build --base-url``); ``fingerprint_assets=False``
-    keeps the plain names of .css and .js files (for a local server that swaps stylesheets live)."""
+    keeps the plain names of .css and .js files (for a local server that swaps stylesheets live);
+    ``cache=False`` parses every file afresh and leaves the article cache as it was."""
     started = time.perf_counter()
     site = site.absolute()
     config = load_config(site)
@@ -63,7 +65,9 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     out = output_folder(site, config, output)
     check_output(out, site, site / config.content_dir)
 
-    loaded = load(site, config, include_drafts=drafts)
+    articles_cache = ArticleCache(site, config, enabled=cache)
+    loaded = load(site, config, include_drafts=drafts, cache=articles_cache)
+    articles_cache.save()
     indexes, index_problems = build_indexes(loaded.articles, config)
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
     build_time = config.resolved_build_time(newest)

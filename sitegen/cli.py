@@ -27,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", help="fail on any error and leave the previous output as it was")
     b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     b.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics, no summary line")
+    b.add_argument("--no-cache", dest="cache", action="store_false",
+                   help="parse every article afresh (the cache in .sitegen-cache/ is neither read nor written)")
     b.add_argument("--base-url", metavar="URL",
                    help="publish at this URL instead of base_url from sitegen.yaml (e.g. a preview under a sub-path)")
     b.add_argument("--watch", action="store_true",
@@ -68,7 +70,7 @@ def run_build(args: argparse.Namespace) -> int:
     progress = _progress if sys.stderr.isatty() and not args.quiet else None
     try:
         result = build(args.site, args.output, strict=args.strict, drafts=args.drafts, base_url=args.base_url,
-                       progress=progress)
+                       cache=args.cache, progress=progress)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)

@@ -7,9 +7,13 @@ content/ (images and such, copied as they are), and every diagnostic met on the 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sitegen.cache import ArticleCache, file_key
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.formats import ReadContext, frontmatter, scrape
@@ -100,39 +104,88 @@ def decode(data: bytes, rel: str) -> tuple[str | None, Diagnostic | None]:
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
-def read_article(path: Path, site: Path, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
-    rel = path.relative_to(site).as_posix() if path.is_relative_to(site) else path.as_posix()
-    text, problem = decode(path.read_bytes(), rel)
+def read_text(text: str, path: Path, rel: str, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
+    """Parse one file's text with the reader for its format: pure, so it can run in a worker and be cached."""
+    ctx = ReadContext(config=config, rel=rel, content_rel=path.relative_to(content).as_posix())
+    return READERS[path.suffix.lower()](text, ctx)
+
+
+def parse_bytes(data: bytes, path: Path, rel: str, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
+    text, problem = decode(data, rel)
     if problem:
         return None, [problem]
-    ctx = ReadContext(config=config, rel=rel, content_rel=path.relative_to(content).as_posix())
-    article, diagnostics = READERS[path.suffix.lower()](text, ctx)
-    if article is not None and article.image is not None and not article.image.src:
-        # A scrape names its photo only by caption; an image file beside it with the same name is that photo.
-        for suffix in IMAGE_SUFFIXES:
-            sibling = path.with_suffix(suffix)
-            if sibling.exists():
-                src = "/" + sibling.relative_to(content).as_posix()
-                article = replace(article, image=Image(src, article.image.caption, article.image.credit))
-                break
-    return article, diagnostics
+    return read_text(text, path, rel, content, config)
 
 
-def load(site: Path, config: Config, include_drafts: bool = False) -> Loaded:
+def with_sibling_photo(article: Article, path: Path, content: Path) -> Article:
+    """A scrape names its photo only by caption; an image file beside it with the same name is that photo.
+    Looked up on every build (never cached), since the image may come and go on its own."""
+    if article.image is None or article.image.src:
+        return article
+    for suffix in IMAGE_SUFFIXES:
+        sibling = path.with_suffix(suffix)
+        if sibling.exists():
+            src = "/" + sibling.relative_to(content).as_posix()
+            return replace(article, image=Image(src, article.image.caption, article.image.credit))
+    return article
+
+
+def read_article(path: Path, site: Path, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
+    rel = site_rel(path, site)
+    article, diagnostics = parse_bytes(path.read_bytes(), path, rel, content, config)
+    return (with_sibling_photo(article, path, content) if article else None), diagnostics
+
+
+def site_rel(path: Path, site: Path) -> str:
+    return path.relative_to(site).as_posix() if path.is_relative_to(site) else path.as_posix()
+
+
+PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
+
+
+def _parse_chunk(jobs: list[tuple[bytes, bytes, Path, str, Path, Config]]) -> list[tuple[bytes, tuple]]:
+    return [(key, parse_bytes(data, path, rel, content, config)) for key, data, path, rel, content, config in jobs]
+
+
+def parse_all(jobs: list[tuple[bytes, bytes, Path, str, Path, Config]]) -> dict[bytes, tuple]:
+    """Parse files not in the cache, across all cores when there are many (a cold build)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return dict(_parse_chunk(jobs))
+    size = max(50, len(jobs) // (workers * 8))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return {key: entry for done in pool.map(_parse_chunk, chunks) for key, entry in done}
+
+
+def load(site: Path, config: Config, include_drafts: bool = False, cache: ArticleCache | None = None) -> Loaded:
     content = site / config.content_dir
-    articles: list[Article] = []
+    cache = cache or ArticleCache(site, config, enabled=False)
     assets: list[Asset] = []
     diagnostics: list[Diagnostic] = []
     drafts = 0
     files = content_files(content) if content.is_dir() else []
+    keyed: list[tuple[Path, bytes]] = []
+    jobs = []
     for path in files:
         if path.suffix.lower() not in READERS:
             assets.append(Asset(path, "/" + path.relative_to(content).as_posix()))
             continue
-        article, found = read_article(path, site, content, config)
+        rel = site_rel(path, site)
+        data = path.read_bytes()
+        key = file_key(rel, data)
+        keyed.append((path, key))
+        if cache.get(key) is None:
+            jobs.append((key, data, path, rel, content, config))
+    for key, entry in parse_all(jobs).items():
+        cache.put(key, entry)
+    articles: list[Article] = []
+    for path, key in keyed:
+        article, found = cache.used[key]
         diagnostics.extend(found)
         if article is None:
             continue
+        article = with_sibling_photo(article, path, content)
         if article.draft and not include_drafts:
             drafts += 1
             continue

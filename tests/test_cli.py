@@ -12,7 +12,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from conftest import article_md, write_files
+from conftest import article_md, default_sigint, write_files
 
 
 def sitegen(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -190,7 +190,7 @@ def test_interrupted_build_leaves_the_old_output_whole(site):
     assert sitegen("build", cwd=root).returncode == 0
     before = tree(root / "public")
     write_files(root, {"content/0000.md": article_md("Story changed", "2023-01-01")})
-    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build"], cwd=root,
+    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build"], preexec_fn=default_sigint, cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # wait until the new site is being written beside the output, then kill the build
     deadline = time.monotonic() + 60
@@ -202,14 +202,14 @@ def test_interrupted_build_leaves_the_old_output_whole(site):
     assert tree(root / "public") == before
     run = sitegen("build", cwd=root)  # the next build cleans up and publishes
     assert run.returncode == 0
-    assert not list(root.glob(".sitegen-*"))
+    assert not list(root.glob(".sitegen-public*"))
     assert (root / "public/2023/01/01/story-changed/index.html").is_file()
 
 
 def test_ctrl_c_stops_the_build_cleanly(site):
     files = {f"content/{i:04d}.md": article_md(f"Story {i}", "2023-01-01", body="word " * 200) for i in range(2000)}
     root = site(files)
-    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build"], cwd=root,
+    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build"], preexec_fn=default_sigint, cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(root.glob(".sitegen-public.*.new/2023")):
@@ -219,7 +219,7 @@ def test_ctrl_c_stops_the_build_cleanly(site):
     assert proc.returncode == 130
     assert "interrupted" in err
     assert not (root / "public").exists()
-    assert not list(root.glob(".sitegen-*"))
+    assert not list(root.glob(".sitegen-public*"))
 
 
 def test_python_dash_m_and_help_list_the_options(tmp_path):

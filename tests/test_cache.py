@@ -1,0 +1,119 @@
+"""The article cache: a warm build gives the same output as a cold one, whatever changed."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from conftest import article_md, write_files
+from sitegen.build import build
+from sitegen.cache import CACHE_DIR, ArticleCache
+from sitegen.config import Config, load_config
+from sitegen.load import load
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def both(root: Path, tmp: Path) -> tuple[dict, dict]:
+    """(warm build with the cache, cold build without it) of the site as it is now."""
+    warm = build(root, tmp / "warm", cache=True)
+    cold = build(root, tmp / "cold", cache=False)
+    assert [str(d) for d in warm.diagnostics] == [str(d) for d in cold.diagnostics]
+    return tree(tmp / "warm"), tree(tmp / "cold")
+
+
+@pytest.fixture
+def root(site):
+    files = {"sitegen.yaml": "search: false\nbuild_time: 2024-08-01T00:00:00+00:00\n"}
+    for i in range(6):
+        files[f"content/2024/0{1 + i % 3}/s{i}.md"] = article_md(
+            f"Story number {i}", f"2024-0{1 + i % 3}-1{i}T10:00:00Z", ["World", "Business"][i % 2],
+            body=f"Markets and ministers met again on day {i}. " * 12, tags="[markets, ministers]")
+    files["content/2024/03/scrape.txt"] = (" date 2024-03-20 WORLD\nA scraped headline\nIts standfirst.\n"
+                                           "Crowds at the harbour. / Photo: AP\nMarch 20, 2024\n\nBody.\n")
+    return site(files)
+
+
+def test_warm_build_equals_cold_build_after_every_kind_of_change(root, tmp_path):
+    warm, cold = both(root, tmp_path)
+    assert warm == cold
+    assert (root / CACHE_DIR).is_dir()
+    steps = [
+        ("edit", lambda: write_files(root, {"content/2024/01/s0.md": article_md(
+            "Story number zero, edited", "2024-01-10T10:00:00Z", body="Edited body.")})),
+        ("add", lambda: write_files(root, {"content/2024/02/new.md": article_md("A new story", "2024-02-02")})),
+        ("rename", lambda: (root / "content/2024/02/new.md").rename(root / "content/2024/02/renamed.md")),
+        ("delete", lambda: (root / "content/2024/03/s2.md").unlink()),
+        ("bad", lambda: write_files(root, {"content/2024/02/bad.md": "---\ntitle: [unclosed\n---\n"})),
+        ("photo", lambda: write_files(root, {"content/2024/03/scrape.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})),
+        ("config", lambda: write_files(root, {"sitegen.yaml": "search: false\nbuild_time: 2024-08-01T00:00:00+00:00\n"
+                                                             "timezone: Asia/Tokyo\nwords_per_minute: 20\n"})),
+    ]
+    for name, change in steps:
+        change()
+        warm, cold = both(root, tmp_path)
+        assert warm == cold, name
+    page = warm["2024/03/20/a-scraped-headline/index.html"].decode()
+    assert "/2024/03/scrape.svg" in page  # a photo added beside a cached scrape is found
+
+
+def test_the_cache_skips_unchanged_files_and_forgets_deleted_ones(root):
+    config = load_config(root)
+    first = ArticleCache(root, config)
+    load(root, config, cache=first)
+    first.save()
+    again = ArticleCache(root, config)
+    assert len(again.entries) == 7
+    loaded = load(root, config, cache=again)
+    assert len(loaded.articles) == 7 and again.used.keys() == again.entries.keys()
+    (root / "content/2024/01/s0.md").unlink()
+    third = ArticleCache(root, config)
+    load(root, config, cache=third)
+    third.save()
+    assert len(ArticleCache(root, config).entries) == 6
+
+
+def test_a_settings_change_starts_a_new_cache(root):
+    config = load_config(root)
+    cache = ArticleCache(root, config)
+    load(root, config, cache=cache)
+    cache.save()
+    other = Config(timezone="Asia/Tokyo")
+    assert ArticleCache(root, other).entries == {}
+    assert ArticleCache(root, other).path != cache.path
+
+
+def test_a_damaged_cache_is_only_a_slower_build(root, tmp_path):
+    config = load_config(root)
+    cache = ArticleCache(root, config)
+    load(root, config, cache=cache)
+    cache.save()
+    cache.path.write_bytes(b"not a pickle")
+    assert ArticleCache(root, config).entries == {}
+    cache.path.write_bytes(pickle.dumps({"wrong": "shape"})[:5])
+    result = build(root, tmp_path / "out")
+    assert result.errors == 0 and result.articles == 7
+
+
+def test_no_cache_neither_reads_nor_writes(root, tmp_path):
+    build(root, tmp_path / "out", cache=False)
+    assert not (root / CACHE_DIR).exists()
+
+
+def test_parsing_in_parallel_gives_what_one_process_gives(site, tmp_path, monkeypatch):
+    import sitegen.load as load_module
+
+    files = {f"content/{i:03d}.md": article_md(f"Parallel story {i}", f"2023-05-{1 + i % 28:02d}", body=f"Text {i}.")
+             for i in range(60)}
+    files["content/bad.md"] = "---\ntitle: x\n---\n"
+    root = site(files)
+    config = Config()
+    serial = load(root, config)
+    monkeypatch.setattr(load_module, "PARALLEL_FROM", 10)
+    parallel = load(root, config)
+    assert parallel == serial
+    assert [str(d) for d in parallel.diagnostics] == ["content/bad.md:1: error: missing date"]
