@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from sitegen.indexes import build_indexes
 from sitegen.load import fingerprint, load, static_copies
 from sitegen.plan import plan_site
 from sitegen.render import Renderer, TemplateFailure, theme_dir
-from sitegen.search import index_site
+from sitegen.search import article_glob, index_site
 from sitegen.write import check_output, write_site
 
 
@@ -90,7 +91,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     total = len(plan.pages)
     files = write_site(out, renderer.render_all(plan.pages), copies,
                        progress=(lambda n: progress(n - len(copies), total)) if progress else None,
-                       finish=index_site if config.search else None)
+                       finish=partial(index_site, glob=article_glob(config.permalinks.article)) if config.search else None)
     return result(files, True)
 
 

@@ -392,3 +392,10 @@ def test_build_time_for_an_empty_site_is_still_deterministic(site):
     assert result.articles == 0
     feed = lxml.etree.parse(str(root / "public/feed.xml")).getroot()
     assert feed.findtext(f"{ATOM}updated") == datetime.fromtimestamp(0, timezone.utc).isoformat()
+
+
+def test_pagefind_reads_only_article_pages():
+    from sitegen.search import article_glob
+
+    assert article_glob("/{year}/{month}/{day}/{slug}/") == "*/*/*/*/index.html"
+    assert article_glob("/news/{section}/{slug}/") == "news/*/*/index.html"
