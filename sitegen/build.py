@@ -89,9 +89,12 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     renderer = Renderer(site, config, plan, build_time, renamed)
     copies += contents
     total = len(plan.pages)
+    # Pagefind needs to read only article pages; with none, it reads the rest so that it
+    # still writes its (empty) index and search UI, which the search page loads.
+    search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
     files = write_site(out, renderer.render_all(plan.pages), copies,
                        progress=(lambda n: progress(n - len(copies), total)) if progress else None,
-                       finish=partial(index_site, glob=article_glob(config.permalinks.article)) if config.search else None)
+                       finish=partial(index_site, glob=search_glob) if config.search else None)
     return result(files, True)
 
 

@@ -399,3 +399,10 @@ def test_pagefind_reads_only_article_pages():
 
     assert article_glob("/{year}/{month}/{day}/{slug}/") == "*/*/*/*/index.html"
     assert article_glob("/news/{section}/{slug}/") == "news/*/*/index.html"
+
+
+def test_search_still_works_when_no_article_has_a_page(site, tmp_path):
+    root = site({"content/a.md": "---\ntitle: [broken\n---\n"})
+    result = build(root, tmp_path / "out")
+    assert (result.articles, result.errors) == (0, 1)
+    assert (tmp_path / "out/pagefind/pagefind-ui.js").is_file()  # the search page's script is there
