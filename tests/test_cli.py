@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import lxml.html
-import pytest
 
 from conftest import article_md, default_sigint, write_files
 

@@ -3,7 +3,6 @@ read back from a real build with a real HTML parser."""
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import lxml.html

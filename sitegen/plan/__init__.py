@@ -146,26 +146,30 @@ class _Planner:
                              description=article.summary, context={"article": article})):
                 self.article_urls[article.path] = url
         published = [a for a in self.ix.articles if a.path in self.article_urls]
-        sections = {slug: term for slug, term in self.ix.terms["section"].items()}
-        for i, page in enumerate(p for p in self.pages if p.template == "article.html"):
-            page.context.update(self.article_context(page.context["article"], sections))
+        for page in self.pages:
+            if page.template == "article.html":
+                page.context.update(self.article_context(page.context["article"]))
         self._neighbours(published)
 
     def _neighbours(self, published: list[Article]) -> None:
         """Older and newer article, overall and within the section: one pass over each list."""
         by_path = {p.source: p for p in self.pages if p.template == "article.html"}
-        lists = [("", published)] + [(f"_in_section", list(t.articles)) for t in self.ix.terms["section"].values()]
-        for suffix, articles in lists:
-            articles = [a for a in articles if a.path in by_path]
-            for i, article in enumerate(articles):  # newest first
-                ctx = by_path[article.path].context
-                ctx[f"next{suffix or '_article'}"] = articles[i - 1] if i > 0 else None
-                ctx[f"prev{suffix or '_article'}"] = articles[i + 1] if i + 1 < len(articles) else None
+
+        def link(articles: Sequence[Article], older: str, newer: str) -> None:
+            articles = [a for a in articles if a.path in by_path]  # newest first
+            for i, article in enumerate(articles):
+                context = by_path[article.path].context
+                context[newer] = articles[i - 1] if i > 0 else None
+                context[older] = articles[i + 1] if i + 1 < len(articles) else None
+
+        link(published, "prev_article", "next_article")
+        for term in self.ix.terms["section"].values():
+            link(term.articles, "prev_in_section", "next_in_section")
         for page in by_path.values():
             page.context.setdefault("next_in_section", None)
             page.context.setdefault("prev_in_section", None)
 
-    def article_context(self, article: Article, sections: dict[str, Term]) -> dict[str, Any]:
+    def article_context(self, article: Article) -> dict[str, Any]:
         terms = self.ix.terms
         local = article.date.astimezone(self.config.zone).date()
         section = terms["section"].get(slugify(article.section)) if article.section else None
