@@ -6,6 +6,7 @@ as it was; a stale work folder from an interrupted build is removed by the next 
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import tempfile
@@ -91,14 +92,28 @@ def _parent(target: Path, made: set[Path]) -> None:
         made.add(parent)
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2 with RENAME_EXCHANGE), so a web
+    server reading the output never finds it missing; False where the system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def swap(new: Path, output: Path) -> None:
     """Put ``new`` in the place of ``output``; the old one is removed only after."""
     if not output.exists():
         new.rename(output)
         return
+    if exchange(new, output):
+        shutil.rmtree(new, ignore_errors=True)  # it now holds the previous site
+        return
     old = output.parent / f"{WORK_PREFIX}{output.name}.old"
     if old.exists():
         shutil.rmtree(old)
-    output.rename(old)
+    output.rename(old)  # elsewhere: two renames, with a moment between them without an output
     new.rename(output)
     shutil.rmtree(old, ignore_errors=True)

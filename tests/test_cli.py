@@ -239,3 +239,18 @@ First paragraph.
 Second paragraph.
 SOURCE:AFP
 """
+
+
+def test_the_new_site_replaces_the_old_in_one_atomic_step(tmp_path):
+    from sitegen.write import exchange, swap
+
+    old, new = tmp_path / "public", tmp_path / ".sitegen-public.x.new"
+    old.mkdir(), new.mkdir()
+    (old / "index.html").write_text("old")
+    (new / "index.html").write_text("new")
+    if sys.platform.startswith("linux"):
+        assert exchange(tmp_path / "missing", old) is False  # a failed exchange changes nothing
+        assert (old / "index.html").read_text() == "old"
+    swap(new, old)
+    assert (old / "index.html").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["public"]
