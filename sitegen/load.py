@@ -44,8 +44,7 @@ class Loaded:
 
 def is_ignored(name: str) -> bool:
     """Hidden files, editor swap and backup files, and partial downloads are never content."""
-    return (name.startswith((".", "#", "~$")) or name.endswith(TEMP_SUFFIXES)
-            or (name.startswith("#") and name.endswith("#")) or name == "4913")
+    return name.startswith((".", "#", "~$")) or name.endswith(TEMP_SUFFIXES) or name == "4913"
 
 
 def content_files(content: Path) -> list[Path]:

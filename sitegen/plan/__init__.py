@@ -101,6 +101,7 @@ class _Planner:
         self.pages: list[Page] = []
         self.article_urls: dict[str, str] = {}
         self.claimed: dict[str, str] = {}
+        self._related: dict[str, list[RelatedLink]] = {}
         self.diagnostics: list[Diagnostic] = []
 
     def add(self, page: Page) -> bool:
@@ -175,34 +176,40 @@ class _Planner:
         section = terms["section"].get(slugify(article.section)) if article.section else None
         related = self.related_links(article)
         url = self.article_urls[article.path]
-        crumbs = [("Home", "/")] + ([(section.name, self.urls.term("section", section.slug))] if section else [])
+        crumbs = [Link("Home", "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else [])
         structured = [meta.news_article(article, url, self.config, section.name if section else "",
                                         lambda name: self.urls.term("author", slugify(name))),
-                      meta.breadcrumb_list([*crumbs, (article.title, url)], self.config)]
+                      meta.breadcrumb_list([*((c.label, c.url) for c in crumbs), (article.title, url)], self.config)]
         return {
             "structured_data": structured,
             "section_term": section,
             "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
             "author_terms": [terms["author"][slugify(a)] for a in article.authors],
             "source_term": terms["source"].get(slugify(article.source)) if article.source else None,
-            "breadcrumbs": [Link("Home", "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else []),
+            "breadcrumbs": crumbs,
             "date_trail": [Link(str(local.year), self.urls.year(local.year)),
                            Link(f"{local:%B}", self.urls.month(local.year, local.month)),
                            Link(str(local.day), self.urls.day(local))],
             "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
-            "related_url": self.urls.related(self.urls.article(article)),
+            "related_url": self.urls.related(url),
             "story": self.ix.story_of.get(article.path),
         }
 
     def related_links(self, article: Article) -> list[RelatedLink]:
-        """Explicit references first (resolved or not), then computed matches not already listed."""
+        """Explicit references first (resolved or not), then computed matches not already listed;
+        made once per article, for its page and its related page."""
+        cached = self._related.get(article.path)
+        if cached is not None:
+            return cached
         links = [RelatedLink(item.article, item.text, True) for item in self.ix.related.get(article.path, ())
                  if item.article is None or item.article.path in self.article_urls]
         seen = {link.article.path for link in links if link.article}
         for match in self.ix.similar.get(article.path, ()):
             if match.article.path not in seen and match.article.path in self.article_urls:
                 links.append(RelatedLink(match.article, match.article.title, False, match.score, match.terms, match.tags))
-        return links[: max(self.config.related.listed, len(self.ix.related.get(article.path, ())))]
+        links = links[: max(self.config.related.listed, len(self.ix.related.get(article.path, ())))]
+        self._related[article.path] = links
+        return links
 
     def related_pages(self) -> None:
         for article in self.ix.articles:
