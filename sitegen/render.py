@@ -91,14 +91,18 @@ class Renderer:
         self.origin = config.base_url[: len(config.base_url) - len(self.base_path) + 1].rstrip("/")
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(site / "templates"),
                                       jinja2.FileSystemLoader(theme_dir("templates"))])
+        # auto_reload off: a build reads each template once (serve makes a new Renderer per build),
+        # instead of a stat() of every included template on every page.
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                                      auto_reload=False)
         self.env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, self.zone)
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
         self.env.filters["jsonld"] = script_json
         self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
-                                absolute_url=self.absolute_url, site_feeds=list(plan.feeds))
+                                absolute_url=self.absolute_url, site_feeds=list(plan.feeds), row=self.row)
+        self._rows: dict[tuple[str, int, bool], Markup] = {}
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""
@@ -113,6 +117,16 @@ class Renderer:
             return target
         target = "/" + target.lstrip("/")
         return self.base_path + self.assets.get(target, target).lstrip("/")
+
+    def row(self, article: Article, level: int = 2, show_section: bool = True) -> Markup:
+        """An article's entry in listings (``partials/article_row.html``), rendered once per build and
+        reused: an article is listed on a dozen pages (home, section, tags, author, dates, related)."""
+        key = (article.path, level, show_section)
+        html = self._rows.get(key)
+        if html is None:
+            html = self._rows[key] = Markup(self.env.get_template("partials/article_row.html").render(
+                row=article, row_level=level, show_section=show_section).rstrip("\n"))
+        return html
 
     def absolute_url(self, target: Any) -> str:
         """``url_for``, made absolute with the origin of ``base_url`` (for feeds, Open Graph, JSON-LD)."""
