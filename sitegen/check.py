@@ -83,17 +83,17 @@ def check(site: Path, *, drafts: bool = False, now: datetime | None = None) -> R
 
 
 def render_problems(site: Path, config: Config, planned: Planned) -> list[Finding]:
-    """Render every page to memory; a template error is reported once per template line
-    (a broken shared template would otherwise fail every page)."""
+    """Render every page to memory; a template error is reported once per template line, a
+    missing template once (a broken shared template would otherwise fail every page)."""
     _, renamed = fingerprint(planned.statics)
     renderer = Renderer(site, config, planned.plan, planned.build_time, renamed)
-    seen: dict[tuple[str, int], Diagnostic] = {}
+    seen: dict[object, Diagnostic] = {}
     for page in planned.plan.pages:
         try:
             renderer.render(page)
         except TemplateFailure as failure:
             d = failure.diagnostic
-            seen.setdefault((d.path, d.line), d)
+            seen.setdefault(d.message if d.message.startswith("template not found: ") else (d.path, d.line), d)
     return [Finding(d, "template") for d in seen.values()]
 
 

@@ -115,6 +115,17 @@ def test_errors_of_the_build_are_reported_with_their_codes(site, capsys):
     assert (report["errors"], report["warnings"]) == (5, 0)
 
 
+def test_a_missing_template_is_reported_once(site, capsys):
+    root = site({"sitegen.yaml": "search: false\n",
+                 "content/a.md": article_md("One", "2024-07-01", body="A."),
+                 "content/b.md": article_md("Two", "2024-07-02", body="B."),
+                 "templates/article.html": "{% include 'nothere.html' %}\n"})
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[:-1] == ["content/a.md:1: error: template not found: nothere.html"]  # not once per article
+    assert out[-1].endswith(" pages checked: 0 warnings, 1 errors")
+
+
 def test_a_config_that_cannot_be_read_exits_2(site, capsys):
     root = site({"sitegen.yaml": "titel: Oops\n", "content/a.md": article_md("A", "2024-07-01")})
     assert main(["check", str(root)]) == 2
