@@ -12,9 +12,9 @@ from typing import Callable
 from sitegen.cache import ArticleCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
-from sitegen.indexes import build_indexes
-from sitegen.load import fingerprint, load, static_copies
-from sitegen.plan import plan_site
+from sitegen.indexes import Indexes, build_indexes
+from sitegen.load import Loaded, fingerprint, load, static_copies
+from sitegen.plan import Plan, plan_site
 from sitegen.render import Renderer, TemplateFailure, theme_dir
 from sitegen.search import article_glob, index_site
 from sitegen.write import check_output, write_site
@@ -46,6 +46,42 @@ class StrictFailure(BuildError):
         super().__init__(f"{result.errors} error(s); --strict leaves {result.output} as it was")
 
 
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """Everything up to the page plan: what ``build`` renders and writes, and ``sitegen check`` inspects."""
+
+    loaded: Loaded
+    indexes: Indexes
+    build_time: datetime
+    statics: list[tuple[Path, str]]   # (file, output path) of the theme's and the site's static/
+    contents: list[tuple[Path, str]]  # (file, output path) of the non-article files of content/
+    plan: Plan
+    index_problems: tuple[Diagnostic, ...]
+    plan_problems: tuple[Diagnostic, ...]
+
+    @property
+    def provided(self) -> frozenset[str]:
+        """Output paths of the copied files (no leading '/')."""
+        return frozenset(rel for _, rel in self.statics + self.contents)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return tuple(sorted_unique([*self.loaded.diagnostics, *self.index_problems, *self.plan_problems]))
+
+
+def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache) -> Planned:
+    """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache``)."""
+    loaded = load(site, config, include_drafts=drafts, cache=cache)
+    indexes, index_problems = build_indexes(loaded.articles, config)
+    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
+    build_time = config.resolved_build_time(newest)
+    statics = static_copies([theme_dir("static"), site / "static"])
+    contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
+    provided = frozenset(rel for _, rel in statics + contents)
+    plan, plan_problems = plan_site(config, indexes, build_time, provided)
+    return Planned(loaded, indexes, build_time, statics, contents, plan, tuple(index_problems), tuple(plan_problems))
+
+
 def output_folder(site: Path, config: Config, output: Path | None) -> Path:
     return (output if output is not None else site / config.output_dir).absolute()
 
@@ -67,16 +103,11 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     check_output(out, site, site / config.content_dir)
 
     articles_cache = ArticleCache(site, config, enabled=cache)
-    loaded = load(site, config, include_drafts=drafts, cache=articles_cache)
+    planned = plan_build(site, config, drafts=drafts, cache=articles_cache)
     articles_cache.save()
-    indexes, index_problems = build_indexes(loaded.articles, config)
-    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
-    build_time = config.resolved_build_time(newest)
-    statics = static_copies([theme_dir("static"), site / "static"])
-    contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
-    provided = frozenset(rel for _, rel in statics + contents)
-    plan, plan_problems = plan_site(config, indexes, build_time, provided)
-    diagnostics = tuple(sorted_unique([*loaded.diagnostics, *index_problems, *plan_problems]))
+    loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
+                                                   planned.statics, planned.contents)
+    diagnostics = planned.diagnostics
     html_pages = sum(page.output.endswith(".html") for page in plan.pages)
 
     def result(files: int, written: bool) -> BuildResult:
@@ -98,4 +129,4 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     return result(files, True)
 
 
-__all__ = ["BuildResult", "StrictFailure", "TemplateFailure", "build"]
+__all__ = ["BuildResult", "Planned", "StrictFailure", "TemplateFailure", "build", "plan_build"]

@@ -41,6 +41,8 @@ def parser() -> argparse.ArgumentParser:
                    help="build into this folder and keep it (default: a private temporary folder, removed on exit)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    for add in (_add_init, _add_new, _add_check):  # authoring commands
+        add(sub)
     return p
 
 
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_watch(args) if args.watch else run_build(args)
     if args.command == "serve":
         return run_serve(args)
+    if getattr(args, "authoring", None):
+        return args.authoring(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -150,3 +154,107 @@ def _shown(path: Path) -> str:
 def _progress(done: int, total: int) -> None:
     if total >= 500 and (done % 250 == 0 or done == total):
         print(f"\rwriting pages {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+# -- authoring: sitegen init, new, check --------------------------------------------------------
+
+def _add_init(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("init", help="start a new site in a folder",
+                       description="Write a working site: a commented sitegen.yaml, a sample article, and "
+                                   "templates/ and static/ folders. Never overwrites a file.")
+    i.add_argument("site", nargs="?", default=".", type=Path, help="the folder (default: the current one; made if missing)")
+    i.add_argument("--title", help="the site's title (default: 'News archive')")
+    i.add_argument("--base-url", metavar="URL", help="the URL the site is published at")
+    i.set_defaults(authoring=run_init)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """`sitegen init`: 0 written; 2 nothing written (a file is in the way, a bad --base-url)."""
+    from sitegen.scaffold import ScaffoldError, init_site
+
+    try:
+        written = init_site(args.site, title=args.title, base_url=args.base_url)
+    except ScaffoldError as exc:
+        print(f"sitegen: error: {exc}", file=sys.stderr)
+        return 2
+    for rel in written:
+        print(args.site / rel)
+    print(f"sitegen: new site in {args.site}; build it with: sitegen build {args.site}", file=sys.stderr)
+    return 0
+
+
+def _add_new(sub: argparse._SubParsersAction) -> None:
+    n = sub.add_parser("new", help="write a new article (a draft) and print its path",
+                       description="Write content/<section>/<year>/<slug>.md with its front matter filled in, "
+                                   "dated now in the site's time zone and marked draft: true. Never overwrites a file.")
+    n.add_argument("headline", help="the article's title")
+    n.add_argument("--section", default="", help="its section (the folder is the section's slug)")
+    n.add_argument("--tags", default="", help="comma-separated tags: a,b")
+    n.add_argument("--site", default=Path("."), type=Path, help="the site folder (default: the current one)")
+    n.set_defaults(authoring=run_new)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    """`sitegen new`: 0 written (its path printed); 2 nothing written (path taken, bad config, no site)."""
+    from datetime import datetime
+
+    from sitegen.config import load_config
+    from sitegen.scaffold import ScaffoldError, new_article, write_new
+
+    if not args.site.is_dir():
+        print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.site)
+        article = new_article(args.headline, datetime.now(config.zone), section=args.section,
+                              tags=tuple(args.tags.split(",")))
+        path = write_new(args.site, config, article)
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=sys.stderr)
+        print("sitegen: nothing written: the configuration has errors", file=sys.stderr)
+        return 2
+    except ScaffoldError as exc:
+        print(f"sitegen: error: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    c = sub.add_parser("check", help="report every problem of the site and its archive, writing nothing",
+                       description="Report every diagnostic the build would give, template errors included, and "
+                                   "the archive's health (duplicates, missing images, future dates...). Writes nothing.")
+    c.add_argument("site", nargs="?", default=".", type=Path, help="the site folder (default: the current one)")
+    c.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    c.add_argument("--strict", action="store_true", help="warnings count as errors for the exit status")
+    c.add_argument("--drafts", action="store_true", help="check articles marked draft: true too")
+    c.set_defaults(authoring=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`sitegen check`: 0 no errors (warnings allowed unless --strict); 1 errors; 2 unreadable config, no site."""
+    import json
+
+    from sitegen.check import check, config_report
+
+    if not args.site.is_dir():
+        print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
+        return 2
+    status = None
+    try:
+        report = check(args.site, drafts=args.drafts)
+    except ConfigError as exc:
+        report, status = config_report(args.site, exc), 2
+    if args.format == "json":
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for finding in report.findings:
+            print(finding.diagnostic)
+        if status is None:
+            print(f"{report.articles} articles, {report.pages} pages checked: "
+                  f"{report.warnings} warnings, {report.errors} errors")
+    if status is not None:
+        print("sitegen: nothing checked: the configuration has errors", file=sys.stderr)
+        return status
+    return report.status(strict=args.strict)
