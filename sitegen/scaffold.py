@@ -125,7 +125,8 @@ asks for, so this file is never used.
 """
 
 STATIC_README = """\
-Files copied as they are to the root of the built site: static/css/site.css becomes
+
+static/ (beside this folder) holds files copied as they are to the root of the built site: static/css/site.css becomes
 /css/site.css. A file here replaces the default theme's file of the same path; the
 theme's static files:
 
@@ -134,7 +135,6 @@ theme's static files:
 .css and .js files are written with a hash of their content in their names; templates
 keep referring to them by their plain names with url_for('/css/site.css').
 Images of articles usually go beside the articles in content/ instead.
-This file too is copied (to /README.txt): delete it once read.
 """
 
 WELCOME = """\
@@ -157,8 +157,9 @@ def init_files(title: str | None, base_url: str | None, now: datetime) -> dict[s
     return {
         CONFIG_FILE: config_text(title, base_url),
         welcome.path(config.content_dir): welcome.text(WELCOME),
-        "templates/README.txt": TEMPLATES_README.format(names=_listing(theme_dir("templates"))),
-        "static/README.txt": STATIC_README.format(names=_listing(theme_dir("static"))),
+        # static/ gets no README of its own: every file there is copied into the built site.
+        "templates/README.txt": TEMPLATES_README.format(names=_listing(theme_dir("templates")))
+        + STATIC_README.format(names=_listing(theme_dir("static"))),
     }
 
 
@@ -187,11 +188,15 @@ def init_site(site: Path, title: str | None = None, base_url: str | None = None,
     if site.exists() and not site.is_dir():
         raise ScaffoldError(f"{site} is a file, not a folder")
     files = init_files(title, base_url, now or datetime.now().astimezone())
-    if taken := clashes(site, list(files)):
+    taken = clashes(site, list(files))
+    if (site / "static").exists() and not (site / "static").is_dir():
+        taken = sorted([*taken, "static"])
+    if taken:
         raise ScaffoldError("refusing to overwrite existing files; nothing written:\n"
                             + "\n".join(f"  {site / rel}" for rel in taken))
     for rel, text in files.items():
         _create(site / rel, text)
+    (site / "static").mkdir(exist_ok=True)
     return list(files)
 
 

@@ -25,8 +25,8 @@ def test_init_then_build_gives_a_clean_site(tmp_path, capsys):
     articles = sorted(p.relative_to(root).as_posix() for p in (root / "content").rglob("*.md"))
     assert len(articles) == 1
     assert sorted(written) == sorted(str(root / rel) for rel in
-                                     ["sitegen.yaml", *articles, "templates/README.txt", "static/README.txt"])
-    assert sorted(files_of(root)) == sorted(["sitegen.yaml", *articles, "templates/README.txt", "static/README.txt"])
+                                     ["sitegen.yaml", *articles, "templates/README.txt"])
+    assert sorted(files_of(root)) == sorted(["sitegen.yaml", *articles, "templates/README.txt"])
 
     config = load_config(root)
     assert config == dataclasses.replace(Config(), title="Harbour Times", base_url="https://example.org/archive/")
@@ -76,7 +76,8 @@ def test_init_defaults_to_the_current_folder(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "sitegen.yaml").is_file()
     assert (tmp_path / "templates/README.txt").read_text(encoding="utf-8").startswith("Jinja2 templates of this site.")
     assert "base.html" in (tmp_path / "templates/README.txt").read_text(encoding="utf-8")
-    assert "css/site.css" in (tmp_path / "static/README.txt").read_text(encoding="utf-8")
+    assert "css/site.css" in (tmp_path / "templates/README.txt").read_text(encoding="utf-8")
+    assert (tmp_path / "static").is_dir() and not any((tmp_path / "static").iterdir())
 
 
 def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path, capsys):
