@@ -12,7 +12,7 @@ from pathlib import Path
 import sitegen
 from sitegen.config import schema_rows
 
-ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "indexes", "plan", "render", "write",
+ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "schedule", "indexes", "plan", "render", "write",
          "search", "build", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
