@@ -106,7 +106,8 @@ def test_aliases_that_are_not_site_paths_are_errors_at_their_line(site):
         "---", "title: Bad aliases", "date: 2024-07-06T09:00:00Z", "aliases:",
         "  - http://example.org/old/", "  - /a/../b/", "  - ''", "  - old/x/", "  - /q?x=1", "  - /fine/",
         "---", "", "Body.", ""]),
-        "content/d.md": article_md("Wrong type", "2024-07-06T10:00:00Z", aliases="{a: 1}")}
+        "content/d.md": article_md("Wrong type", "2024-07-06T10:00:00Z", aliases="{a: 1}"),
+        "content/e.md": article_md("Empty aliases", "2024-07-06T11:00:00Z", aliases="")}  # none, no problem
     result = build(aliased_site(site, extra=extra))
     assert [str(d) for d in result.diagnostics] == [
         "content/c.md:5: error: alias 'http://example.org/old/' is not a site path: give the path only, "

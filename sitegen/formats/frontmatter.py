@@ -131,6 +131,8 @@ def read_aliases(block: str, data: dict[str, Any], reader: _Fields) -> dict[str,
     gets a '/'. Percent-escapes are decoded, as hosts decode a URL before finding its file.
     """
     value = data["aliases"]
+    if value is None:
+        return {}
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
