@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from functools import partial
 from datetime import datetime, timezone
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +16,7 @@ from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
 from sitegen.render import Renderer, TemplateFailure, theme_dir
+from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.write import check_output, write_site
 
@@ -30,6 +31,9 @@ class BuildResult:
     diagnostics: tuple[Diagnostic, ...]
     seconds: float
     written: bool  # False when --strict refused to swap the new site in
+    held_back: int = 0  # articles scheduled for later or expired, left out
+    next_change: Change | None = None  # the next publication or expiry after "now"
+    rebuild_at: datetime | None = None  # when a watching build should run again (only when "now" is the clock)
 
     @property
     def errors(self) -> int:
@@ -56,6 +60,7 @@ class Planned:
     statics: list[tuple[Path, str]]   # (file, output path) of the theme's and the site's static/
     contents: list[tuple[Path, str]]  # (file, output path) of the non-article files of content/
     plan: Plan
+    scheduled: Scheduled
     index_problems: tuple[Diagnostic, ...]
     plan_problems: tuple[Diagnostic, ...]
 
@@ -69,17 +74,20 @@ class Planned:
         return tuple(sorted_unique([*self.loaded.diagnostics, *self.index_problems, *self.plan_problems]))
 
 
-def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache) -> Planned:
+def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False) -> Planned:
     """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache``)."""
     loaded = load(site, config, include_drafts=drafts, cache=cache)
-    indexes, index_problems = build_indexes(loaded.articles, config)
+    # Scheduling, after the cache: the schedule is judged afresh on every build.
+    scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
+    loaded = replace(loaded, articles=scheduled.articles)
+    indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held)
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
     build_time = config.resolved_build_time(newest)
     statics = static_copies([theme_dir("static"), site / "static"])
     contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
     provided = frozenset(rel for _, rel in statics + contents)
     plan, plan_problems = plan_site(config, indexes, build_time, provided)
-    return Planned(loaded, indexes, build_time, statics, contents, plan, tuple(index_problems), tuple(plan_problems))
+    return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, tuple(index_problems), tuple(plan_problems))
 
 
 def output_folder(site: Path, config: Config, output: Path | None) -> Path:
@@ -88,12 +96,13 @@ def output_folder(site: Path, config: Config, output: Path | None) -> Path:
 
 def build(site: Path, output: Path | None = None, *, strict: bool = False, drafts: bool = False,
           base_url: str | None = None, fingerprint_assets: bool = True, cache: bool = True,
-          progress: Callable[[int, int], None] | None = None) -> BuildResult:
+          progress: Callable[[int, int], None] | None = None, future: bool = False) -> BuildResult:
     """Build the site at ``site``. Raises ConfigError, BuildError (TemplateFailure, StrictFailure).
 
     ``base_url`` replaces the setting (``sitegen build --base-url``); ``fingerprint_assets=False``
     keeps the plain names of .css and .js files (for a local server that swaps stylesheets live);
-    ``cache=False`` parses every file afresh and leaves the article cache as it was."""
+    ``cache=False`` parses every file afresh and leaves the article cache as it was; ``future``
+    shows articles dated after "now" (``sitegen build --future``)."""
     started = time.perf_counter()
     site = site.absolute()
     config = load_config(site)
@@ -103,7 +112,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     check_output(out, site, site / config.content_dir)
 
     articles_cache = ArticleCache(site, config, enabled=cache)
-    planned = plan_build(site, config, drafts=drafts, cache=articles_cache)
+    planned = plan_build(site, config, drafts=drafts, cache=articles_cache, future=future)
+    scheduled = planned.scheduled
     articles_cache.save()
     loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
                                                    planned.statics, planned.contents)
@@ -112,7 +122,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
     def result(files: int, written: bool) -> BuildResult:
         return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
-                           diagnostics, time.perf_counter() - started, written)
+                           diagnostics, time.perf_counter() - started, written,
+                           len(scheduled.held), scheduled.next_change, scheduled.rebuild_at)
 
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, False))
@@ -126,6 +137,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     files = write_site(out, renderer.render_all(plan.pages), copies,
                        progress=(lambda n: progress(n - len(copies), total)) if progress else None,
                        finish=partial(index_site, glob=search_glob) if config.search else None)
+    record(out, scheduled.next_change)
     return result(files, True)
 
 

@@ -76,7 +76,7 @@ def check(site: Path, *, drafts: bool = False, now: datetime | None = None) -> R
     planned = plan_build(site, config, drafts=drafts, cache=ArticleCache(site, config))  # never saved
     findings = [*_stage_findings(planned), *render_problems(site, config, planned)]
     line_of = _line_finder(site)
-    findings += health(planned.loaded.articles, planned.provided, config.content_dir,
+    findings += health((*planned.loaded.articles, *planned.scheduled.held), planned.provided, config.content_dir,
                        now or datetime.now(timezone.utc), line_of)
     html_pages = sum(page.output.endswith(".html") for page in planned.plan.pages)
     return Report(shown, len(planned.plan.urls), html_pages, _merge(findings))

@@ -26,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", type=Path, help="output folder (default: output_dir from sitegen.yaml, 'public')")
     b.add_argument("--strict", action="store_true", help="fail on any error and leave the previous output as it was")
     b.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    b.add_argument("--future", action="store_true",
+                   help="include articles dated after now (scheduled); expired ones stay out")
     b.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics, no summary line")
     b.add_argument("--no-cache", dest="cache", action="store_false",
                    help="parse every article afresh (the cache in .sitegen-cache/ is neither read nor written)")
@@ -41,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
                    help="build into this folder and keep it (default: a private temporary folder, removed on exit)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    s.add_argument("--future", action="store_true",
+                   help="show articles dated after now at once (by default they appear at their moment)")
     for add in (_add_init, _add_new, _add_check):  # authoring commands
         add(sub)
     return p
@@ -74,7 +78,7 @@ def run_build(args: argparse.Namespace) -> int:
     progress = _progress if sys.stderr.isatty() and not args.quiet else None
     try:
         result = build(args.site, args.output, strict=args.strict, drafts=args.drafts, base_url=args.base_url,
-                       cache=args.cache, progress=progress)
+                       cache=args.cache, progress=progress, future=args.future)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -109,7 +113,7 @@ def run_watch(args: argparse.Namespace) -> int:
         print("sitegen: error: --base-url is for a single build, not with --watch", file=sys.stderr)
         return 2
     try:
-        watch(args.site, args.output, strict=args.strict, drafts=args.drafts, quiet=args.quiet)
+        watch(args.site, args.output, strict=args.strict, drafts=args.drafts, quiet=args.quiet, future=args.future)
     except BuildError as exc:
         print(f"sitegen: error: {exc}", file=sys.stderr)
         return 2
@@ -124,7 +128,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"sitegen: error: no site folder at {args.site}", file=sys.stderr)
         return 2
     try:
-        serve(args.site, args.output, host=args.host, port=args.port)
+        serve(args.site, args.output, host=args.host, port=args.port, future=args.future)
     except (ServeError, BuildError) as exc:
         print(f"sitegen: error: {exc}", file=sys.stderr)
         return 2
@@ -141,7 +145,16 @@ def _report(result: BuildResult, quiet: bool) -> None:
     drafts = f", {result.drafts_skipped} draft(s) left out" if result.drafts_skipped else ""
     where = f" into {_shown(result.output)}" if result.written else "; nothing written"
     print(f"{result.articles} articles, {result.pages} pages, {result.warnings} warnings, "
-          f"{result.errors} errors{drafts} in {result.seconds:.2f} s{where}")
+          f"{result.errors} errors{drafts}{held_note(result)} in {result.seconds:.2f} s{where}{change_note(result)}")
+
+
+def held_note(result: BuildResult) -> str:
+    return f", {result.held_back} scheduled or expired left out" if result.held_back else ""
+
+
+def change_note(result: BuildResult) -> str:
+    """'; next scheduled change: 2026-12-01T06:00:00+00:00 (content/x.md is published)'."""
+    return f"; next scheduled change: {result.next_change.describe()}" if result.next_change else ""
 
 
 def _shown(path: Path) -> str:

@@ -94,8 +94,9 @@ class Config:
     page_size: int = doc("Articles per listing page (the home page shows this many of the latest).", 20)
     words_per_minute: int = doc("Reading speed for computed reading times.", 220)
     build_time: str = doc(
-        "Build time (ISO 8601 with offset), shown as the archive's last update; else SOURCE_DATE_EPOCH; "
-        "else the newest article's date, so the same input always gives the same output.", ""
+        "Build time (ISO 8601 with offset), shown as the archive's last update and the \"now\" that scheduled "
+        "and expiring articles are judged by; else SOURCE_DATE_EPOCH; else the clock judges the schedule while the "
+        "shown time is the newest shown article's date, so the same input and schedule give the same output.", ""
     )
     search: bool = doc(
         "Full-text search with Pagefind (the pagefind-bin package): a search page, a search box in every "

@@ -94,8 +94,10 @@ def without_section(articles: Iterable[Article], line_of: LineOf | None = None) 
 
 
 def future_dates(articles: Iterable[Article], now: datetime, line_of: LineOf | None = None) -> list[Finding]:
-    """Dates after ``now``: usually a typo in the year or a wrong zone; they sort above today's news."""
-    return [Finding(warning(a.path, _at(a, "date", line_of), f"date {a.date.isoformat()} is in the future"),
+    """Dates after ``now``: scheduled on purpose, or a typo in the year or a wrong zone, which would
+    keep the article off the site until then."""
+    return [Finding(warning(a.path, _at(a, "date", line_of),
+                            f"date {a.date.isoformat()} is in the future: the article is left out until then"),
                     "future-date")
             for a in articles if a.date > now]
 

@@ -49,6 +49,9 @@ class Article:
     draft: bool = False
     dateline: str = ""
     slug_given: bool = False
+    aliases: tuple[str, ...] = ()       # old site paths that redirect here ('/2019/05/old-slug.html')
+    alias_lines: tuple[int, ...] = ()   # the front matter line of each alias, for diagnostics
+    expires: datetime | None = None     # the article leaves the site at this moment
 
     @property
     def sort_key(self) -> tuple:

@@ -335,8 +335,9 @@ def local_url(host: str, port: int, base: str) -> str:
 
 
 def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", port: int = 8000,
-          stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
-    """Serve the site with drafts until Ctrl-C (or SIGTERM), rebuilding on every change.
+          stdout: TextIO | None = None, stderr: TextIO | None = None, future: bool = False) -> None:
+    """Serve the site with drafts until Ctrl-C (or SIGTERM), rebuilding on every change and
+    at each scheduled article's moment; ``future`` shows scheduled articles at once.
 
     Builds into ``output`` when given (and keeps it), else into a private temporary
     folder removed on exit, so a served build (with drafts) never lands in the site's
@@ -367,7 +368,7 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
         live.built(outcome)
 
     session = Session(site, out, drafts=True, keeps="still serving the last good site", fingerprint_assets=False,
-                      on_outcome=built, stdout=stdout, stderr=stderr)
+                      on_outcome=built, stdout=stdout, stderr=stderr, future=future)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sitegen-server")
     previous_term = _terminate_as_interrupt()
     try:

@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -73,6 +74,14 @@ class Batcher:
         self._paths: set[str] = set()
         self._first = self._last = 0.0
         self._stopped = False
+        self._wake: datetime | None = None  # a scheduled article's moment: build then, changes or not
+
+    def wake_at(self, when: datetime | None) -> None:
+        """Hand out an empty batch at the wall-clock moment ``when`` (None: no timer). Compared
+        with the clock at every step of the wait, so a suspended laptop still wakes on time."""
+        with self._cond:
+            self._wake = when
+            self._cond.notify_all()
 
     def add(self, path: str) -> None:
         with self._cond:
@@ -95,6 +104,9 @@ class Batcher:
         """
         with self._cond:
             while not self._stopped:
+                if self._wake is not None and not self._paths and datetime.now(timezone.utc) >= self._wake:
+                    self._wake = None
+                    return frozenset()
                 if not self._paths:
                     self._cond.wait(0.25)
                     continue
@@ -192,11 +204,12 @@ class Outcome:
     summary: str  # the one-line report
     reason: str  # why nothing was written ('' when written)
     output: Path | None
+    rebuild_at: datetime | None = None  # build again then by itself: the next scheduled change
 
 
 def run_build(site: Path, output: Path | None, *, strict: bool, drafts: bool, changed: frozenset[str] = frozenset(),
               css_only: bool = False, keeps: str = "the previous output is unchanged",
-              fingerprint_assets: bool = True) -> Outcome:
+              fingerprint_assets: bool = True, future: bool = False) -> Outcome:
     """Run the full build once and describe what came of it; never raises but for Ctrl-C."""
     what = _changes(changed, site)
 
@@ -208,7 +221,7 @@ def run_build(site: Path, output: Path | None, *, strict: bool, drafts: bool, ch
         return Outcome(False, False, fatal, lines, errors, f"{verb}{what}: {reason}; {keeps}", reason, None)
 
     try:
-        result = build(site, output, strict=strict, drafts=drafts, fingerprint_assets=fingerprint_assets)
+        result = build(site, output, strict=strict, drafts=drafts, fingerprint_assets=fingerprint_assets, future=future)
     except ConfigError as exc:
         return failed(exc.diagnostics, "the configuration has errors")
     except StrictFailure as exc:
@@ -225,7 +238,9 @@ def run_build(site: Path, output: Path | None, *, strict: bool, drafts: bool, ch
     drafts_note = f", {result.drafts_skipped} draft(s) left out" if result.drafts_skipped else ""
     summary = (f"{'rebuilt' if changed else 'built'}{what} in {result.seconds:.2f} s: {result.articles} articles, {result.pages} pages, "
                f"{result.warnings} warnings, {result.errors} errors{drafts_note}")
-    return Outcome(True, css_only and bool(changed), False, lines, errors, summary, "", result.output)
+    if result.next_change is not None:
+        summary += f"; next scheduled change: {result.next_change.describe()}"
+    return Outcome(True, css_only and bool(changed), False, lines, errors, summary, "", result.output, result.rebuild_at)
 
 
 def _changes(changed: frozenset[str], site: Path) -> str:
@@ -254,10 +269,12 @@ class Session:
     def __init__(self, site: Path, output: Path | None, *, strict: bool = False, drafts: bool = False,
                  quiet: bool = False, keeps: str = "the previous output is unchanged",
                  on_outcome: Callable[[Outcome], None] | None = None,
-                 stdout: TextIO | None = None, stderr: TextIO | None = None, fingerprint_assets: bool = True):
+                 stdout: TextIO | None = None, stderr: TextIO | None = None, fingerprint_assets: bool = True,
+                 future: bool = False):
         self.site = site.absolute()
         self.output = output.absolute() if output is not None else None
         self.strict, self.drafts, self.quiet, self.keeps = strict, drafts, quiet, keeps
+        self.future = future
         self.on_outcome = on_outcome
         self.fingerprint_assets = fingerprint_assets  # off under serve: stylesheets keep their names for live swaps
         self.stdout, self.stderr = stdout or sys.stdout, stderr or sys.stderr
@@ -283,9 +300,10 @@ class Session:
         css_only = bool(self.unpublished) and all(path.endswith(".css") for path in self.unpublished)
         outcome = run_build(self.site, self.output, strict=self.strict, drafts=self.drafts,
                             changed=changed, css_only=css_only, keeps=self.keeps,
-                            fingerprint_assets=self.fingerprint_assets)
+                            fingerprint_assets=self.fingerprint_assets, future=self.future)
         self.builds += 1
         if outcome.written:
+            self.batcher.wake_at(outcome.rebuild_at)
             self.unpublished.clear()
             if outcome.output is not None:
                 self._ignored_output = outcome.output
@@ -306,6 +324,8 @@ class Session:
     def loop(self) -> None:
         """Rebuild after each batch until ``stop``; KeyboardInterrupt ends it too."""
         while (batch := self.batcher.next_batch()) is not None:
+            if not batch:
+                print("a scheduled change is due: building again", file=self.stdout, flush=True)
             self.watcher.refresh()
             self.build_once(batch)
 
@@ -317,12 +337,12 @@ class Session:
         recover(self._ignored_output)
 
 
-def watch(site: Path, output: Path | None, *, strict: bool, drafts: bool, quiet: bool) -> None:
+def watch(site: Path, output: Path | None, *, strict: bool, drafts: bool, quiet: bool, future: bool = False) -> None:
     """``sitegen build --watch``: build now and after every change, until Ctrl-C.
 
     Raises BuildError when the first build shows the output folder is refused.
     """
-    session = Session(site, output, strict=strict, drafts=drafts, quiet=quiet)
+    session = Session(site, output, strict=strict, drafts=drafts, quiet=quiet, future=future)
     try:
         session.start_watching()
         first = session.build_once(first=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import sitegen
 from sitegen.config import schema_rows
 
-ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "indexes", "plan", "health", "render", "write",
-         "search", "build", "check", "scaffold", "watch", "serve", "cli"]
+ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "schedule", "indexes", "plan", "health",
+         "render", "write", "search", "build", "check", "scaffold", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
 

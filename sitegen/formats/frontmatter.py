@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -15,7 +16,7 @@ from sitegen.formats import DATE_HELP, ReadContext, parse_date, site_path
 from sitegen.model import Article, Image, RelatedRef, reading_minutes, slugify
 
 KEYS = ("title", "date", "updated", "section", "tags", "authors", "source", "summary",
-        "image", "image_caption", "image_credit", "slug", "draft", "related")
+        "image", "image_caption", "image_credit", "slug", "draft", "related", "aliases", "expires")
 FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 KEY_LINE = re.compile(r"^([^\s#:'\"][^:]*?)\s*:(\s|$)")
 SUMMARY_CHARS = 280
@@ -81,6 +82,10 @@ def read(text: str, ctx: ReadContext) -> tuple[Article | None, list[Diagnostic]]
     slug_text = reader.text("slug")
     draft = reader.flag("draft")
     related = tuple(RelatedRef(ref, reader.line("related")) for ref in reader.names("related"))
+    aliases = read_aliases(block, data, reader) if "aliases" in data else {}
+    expires = reader.date("expires", zone) if "expires" in data else None
+    if expires is not None and date is not None and expires <= date:
+        reader.diagnostics.append(warning(rel, reader.line("expires"), "expires is not after date: the article is never shown"))
     if not title or date is None:
         return None, reader.diagnostics
 
@@ -112,8 +117,65 @@ def read(text: str, ctx: ReadContext) -> tuple[Article | None, list[Diagnostic]]
         body_html=body_html,
         related=related,
         draft=draft,
+        aliases=tuple(aliases),
+        alias_lines=tuple(aliases.values()),
+        expires=expires,
     )
     return article, reader.diagnostics
+
+
+def read_aliases(block: str, data: dict[str, Any], reader: _Fields) -> dict[str, int]:
+    """The ``aliases`` as normalised site paths, each with its own line; bad ones are errors there.
+
+    A path ending in '/' or '.html'/'.htm' stays; any other ('/old/path') is a folder and
+    gets a '/'. Percent-escapes are decoded, as hosts decode a URL before finding its file.
+    """
+    value = data["aliases"]
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        reader._bad("aliases", "a site path or a list of them")
+        return {}
+    lines = _item_lines(block, len(value), reader.line("aliases"))
+    found: dict[str, int] = {}
+    for text, line in zip(value, lines):
+        problem = alias_problem(text.strip())
+        if problem:
+            reader.diagnostics.append(error(reader.rel, line, problem))
+            continue
+        path = unquote(text.strip())
+        if not path.endswith(("/", ".html", ".htm")):
+            path += "/"
+        found.setdefault(path, line)
+    return found
+
+
+def alias_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an alias, or None: it must be a path of this site."""
+    if not text:
+        return "empty alias"
+    if re.match(r"^([a-z][a-z0-9+.-]*:|//)", text, re.I):
+        return f"alias {text!r} is not a site path: give the path only, like '/2019/05/old-slug.html'"
+    if not text.startswith("/"):
+        return f"alias {text!r} is not a site path: it must start with '/'"
+    if any(part in (".", "..") for part in unquote(text).split("/")):
+        return f"alias {text!r} is not a site path: '.' and '..' are not allowed"
+    if re.search(r"[?#\\\x00-\x1f]", text):
+        return f"alias {text!r} is not a site path: '?', '#', '\\' and control characters are not allowed"
+    return None
+
+
+def _item_lines(block: str, count: int, key_line: int) -> list[int]:
+    """The file line of each item of the ``aliases`` value (the front matter starts at line 2)."""
+    root = yaml.compose(block, Loader=_FrontMatterLoader)
+    for key, value in root.value:
+        if key.value == "aliases":
+            if isinstance(value, yaml.SequenceNode):
+                return [item.start_mark.line + 2 for item in value.value]
+            return [value.start_mark.line + 2] * count
+    return [key_line] * count  # pragma: no cover - the key was read from this block
 
 
 def first_paragraph(tokens: list) -> str:

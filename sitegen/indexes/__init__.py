@@ -26,9 +26,11 @@ class Indexes:
     story_of: dict[str, Story]                         # article path -> its story
 
 
-def build_indexes(articles: tuple[Article, ...], config: Config | None = None) -> tuple[Indexes, list[Diagnostic]]:
+def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
+                  hidden: tuple[Article, ...] = ()) -> tuple[Indexes, list[Diagnostic]]:
+    """``hidden``: articles not on the site now (scheduled, expired) that references may name."""
     config = config or Config()
-    related, diagnostics = resolve_explicit(articles, config.content_dir)
+    related, diagnostics = resolve_explicit(articles, config.content_dir, hidden)
     similar = compute_related(articles, config.related)
     stories = build_stories(articles, similar, config.related)
     story_of = {article.path: story for story in stories for article in story.articles}

@@ -18,12 +18,17 @@ class RelatedItem:
     text: str
 
 
-def resolve_explicit(articles: tuple[Article, ...], content_dir: str = "content") -> tuple[dict[str, tuple[RelatedItem, ...]], list[Diagnostic]]:
-    by_slug = {a.slug: a for a in articles}
+def resolve_explicit(articles: tuple[Article, ...], content_dir: str = "content",
+                     hidden: tuple[Article, ...] = ()) -> tuple[dict[str, tuple[RelatedItem, ...]], list[Diagnostic]]:
+    """``hidden`` articles (scheduled for later, expired) resolve but are left out, without a warning."""
+    hidden_paths = {a.path for a in hidden}
+    articles_and_hidden = (*articles, *hidden)
+    by_slug = {a.slug: a for a in articles_and_hidden}
     by_title: dict[str, Article] = {}
     prefix = content_dir.strip("/") + "/"
     by_path: dict[str, Article] = {}
-    for a in sorted(articles, key=lambda a: (a.date, a.path)):  # the oldest of equal titles wins
+    # the oldest of equal titles wins, a shown one before a hidden one
+    for a in sorted(articles_and_hidden, key=lambda a: (a.path in hidden_paths, a.date, a.path)):
         by_title.setdefault(title_key(a.title), a)
         by_path[a.path] = a
         if a.path.startswith(prefix):
@@ -40,7 +45,7 @@ def resolve_explicit(articles: tuple[Article, ...], content_dir: str = "content"
             if target is None:
                 diagnostics.append(warning(article.path, ref.line, f"related article not found: {text!r}"))
                 items.append(RelatedItem(None, text))
-            elif target.path not in seen:
+            elif target.path not in seen and target.path not in hidden_paths:
                 seen.add(target.path)
                 items.append(RelatedItem(target, target.title))
         if items:

@@ -373,6 +373,30 @@ class _Planner:
         for url, produce in files:
             self.add(Page(url=url, template="", title=url, produce=produce))
 
+    def aliases(self) -> None:
+        """A redirect page at each old path an article lists in ``aliases``. Planned after every
+        other page, so an alias never displaces one; a clash is an error at the alias's own line."""
+        owners: dict[str, Article] = {}
+        for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):  # the older article keeps an alias
+            if article.path not in self.article_urls:
+                continue
+            for alias, line in zip(article.aliases, article.alias_lines):
+                output = output_path(alias)
+                owner, other = owners.get(output), self.claimed.get(output)
+                if owner is not None:
+                    problem = f"alias '{alias}' is also an alias of {owner.path}"
+                elif other is not None:
+                    page = f"the page {other}" if other.startswith("/") else f"a page of {other}"
+                    problem = f"alias '{alias}' is the path of {page}"
+                elif output in self.provided:
+                    problem = f"alias '{alias}' is the path of a file the site brings ({output})"
+                else:
+                    owners[output] = article
+                    self.add(Page(url=alias, template="alias.html", title=self.title(article.title),
+                                  source=article.path, context={"article": article}))
+                    continue
+                self.diagnostics.append(error(article.path, line, problem))
+
 
 def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = None,
               provided: frozenset[str] = frozenset()) -> tuple[Plan, list[Diagnostic]]:
@@ -390,6 +414,7 @@ def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = No
     site_feeds = planner.site_feeds()
     planner.special_pages()
     planner.sitemaps()
+    planner.aliases()  # last: old paths never take a page's place, and stay out of sitemaps and feeds
     plan = Plan(tuple(planner.pages), planner.article_urls, planner.urls, planner.nav(), site_feeds)
     return plan, planner.diagnostics
 
