@@ -12,6 +12,7 @@ from typing import Callable
 from sitegen.cache import ArticleCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
+from sitegen.i18n import load_messages
 from sitegen.indexes import build_indexes
 from sitegen.load import fingerprint, load, static_copies
 from sitegen.plan import plan_site
@@ -75,8 +76,9 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     statics = static_copies([theme_dir("static"), site / "static"])
     contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
     provided = frozenset(rel for _, rel in statics + contents)
-    plan, plan_problems = plan_site(config, indexes, build_time, provided)
-    diagnostics = tuple(sorted_unique([*loaded.diagnostics, *index_problems, *plan_problems]))
+    messages, message_problems = load_messages(site, config)
+    plan, plan_problems = plan_site(config, indexes, build_time, provided, messages)
+    diagnostics = tuple(sorted_unique([*loaded.diagnostics, *index_problems, *plan_problems, *message_problems]))
     html_pages = sum(page.output.endswith(".html") for page in plan.pages)
 
     def result(files: int, written: bool) -> BuildResult:
@@ -86,7 +88,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, False))
     copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
-    renderer = Renderer(site, config, plan, build_time, renamed)
+    renderer = Renderer(site, config, plan, build_time, renamed, messages)
     copies += contents
     total = len(plan.pages)
     # Pagefind needs to read only article pages; with none, it reads the rest so that it

@@ -1,6 +1,6 @@
 """The pipeline's direction of imports: a module imports only the stages to its left.
 
-errors -> config -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build -> cli
+errors -> config -> i18n -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build -> cli
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import sitegen
 from sitegen.config import schema_rows
 
-ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "indexes", "plan", "render", "write",
+ORDER = ["errors", "config", "i18n", "model", "markdown", "formats", "cache", "load", "indexes", "plan", "render", "write",
          "search", "build", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
