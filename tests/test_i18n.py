@@ -17,6 +17,7 @@ from sitegen.build import TemplateFailure, build
 from sitegen.config import Config, load_config
 from sitegen.errors import ConfigError
 from sitegen.i18n import LOCALES, Messages, load_messages, shipped_catalogue
+from sitegen.watch import is_relevant
 
 CEST = timezone(timedelta(hours=2))
 
@@ -231,6 +232,12 @@ def test_unknown_message_in_a_template_points_at_its_line(tmp_path):
         build(site, site / "public")
     assert str(caught.value).startswith("templates/day.html:3: error: KeyError while rendering /2024/07/04/: "
                                         "\"no message 'Nope' in the catalogue")
+
+
+def test_serve_rebuilds_after_a_change_to_the_sites_catalogues(tmp_path):
+    site = tmp_path / "site"
+    assert is_relevant(str(site / "i18n" / "de.yaml"), site, site / "public")
+    assert is_relevant(str(site / "i18n"), site, site / "public")
 
 
 def test_language_babel_does_not_know_is_a_config_error(tmp_path):
