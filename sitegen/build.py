@@ -12,6 +12,7 @@ from typing import Callable
 from sitegen.cache import ArticleCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
+from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
@@ -61,6 +62,8 @@ class Planned:
     contents: list[tuple[Path, str]]  # (file, output path) of the non-article files of content/
     plan: Plan
     scheduled: Scheduled
+    messages: Messages
+    message_problems: tuple[Diagnostic, ...]
     index_problems: tuple[Diagnostic, ...]
     plan_problems: tuple[Diagnostic, ...]
 
@@ -71,7 +74,8 @@ class Planned:
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
-        return tuple(sorted_unique([*self.loaded.diagnostics, *self.index_problems, *self.plan_problems]))
+        return tuple(sorted_unique([*self.loaded.diagnostics, *self.index_problems, *self.plan_problems,
+                                    *self.message_problems]))
 
 
 def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False) -> Planned:
@@ -86,8 +90,10 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
     statics = static_copies([theme_dir("static"), site / "static"])
     contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
     provided = frozenset(rel for _, rel in statics + contents)
-    plan, plan_problems = plan_site(config, indexes, build_time, provided)
-    return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, tuple(index_problems), tuple(plan_problems))
+    messages, message_problems = load_messages(site, config)
+    plan, plan_problems = plan_site(config, indexes, build_time, provided, messages)
+    return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, messages, tuple(message_problems),
+                   tuple(index_problems), tuple(plan_problems))
 
 
 def output_folder(site: Path, config: Config, output: Path | None) -> Path:
@@ -128,7 +134,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, False))
     copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
-    renderer = Renderer(site, config, plan, build_time, renamed)
+    renderer = Renderer(site, config, plan, build_time, renamed, planned.messages)
     copies += contents
     total = len(plan.pages)
     # Pagefind needs to read only article pages; with none, it reads the rest so that it

@@ -86,7 +86,7 @@ def render_problems(site: Path, config: Config, planned: Planned) -> list[Findin
     """Render every page to memory; a template error is reported once per template line, a
     missing template once (a broken shared template would otherwise fail every page)."""
     _, renamed = fingerprint(planned.statics)
-    renderer = Renderer(site, config, planned.plan, planned.build_time, renamed)
+    renderer = Renderer(site, config, planned.plan, planned.build_time, renamed, planned.messages)
     seen: dict[object, Diagnostic] = {}
     for page in planned.plan.pages:
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import babel
 import yaml
 
 from sitegen.errors import ConfigError, Diagnostic, error
@@ -87,7 +88,9 @@ class Config:
         "Absolute URL the site is published at; may carry a sub-path (https://example.org/archive/).",
         "http://localhost:8000/",
     )
-    language: str = doc("Language of the site (BCP 47 tag, used in <html lang>).", "en")
+    language: str = doc(
+        "Language of the site (BCP 47 tag, used in <html lang>): its interface strings (see Languages), "
+        "month and day names, date formats and first day of the week (from CLDR).", "en")
     timezone: str = doc("IANA time zone for dates written without one, and for showing dates.", "UTC")
     content_dir: str = doc("Folder of articles, relative to the site.", "content")
     output_dir: str = doc("Folder the site is built into, relative to the site.", "public")
@@ -258,6 +261,8 @@ def _check(config: Config, node: yaml.MappingNode, rel: str) -> list[Diagnostic]
         problems.append(("timezone", f"unknown time zone '{config.timezone}' (use an IANA name like 'Europe/Paris')"))
     if problem := base_url_problem(config.base_url):
         problems.append(("base_url", problem))
+    if problem := language_problem(config.language):
+        problems.append(("language", problem))
     for key in ("page_size", "words_per_minute", "feeds.entries"):
         section, _, name = key.rpartition(".")
         if getattr(getattr(config, section) if section else config, name) < 1:
@@ -289,6 +294,24 @@ def base_url_problem(value: str) -> str | None:
     if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
         return f"base_url must be an absolute http(s) URL, not '{value}'"
     return None
+
+
+def language_problem(value: str) -> str | None:
+    """A language must be one CLDR (through Babel) has data for: its dates and plurals come from there."""
+    try:
+        babel.Locale.parse(value.replace("_", "-"), sep="-")
+    except (ValueError, babel.UnknownLocaleError):
+        return f"unknown language '{value}' (use a BCP 47 tag like 'en', 'en-GB', 'de' or 'pt-BR')"
+    return None
+
+
+def key_line(site: Path, dotted: str) -> int:
+    """The line of a key in the site's config file (for warnings made after loading), or 0."""
+    try:
+        node = yaml.compose((site / CONFIG_FILE).read_text(encoding="utf-8"), Loader=YamlLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return 0
+    return _line_of(node, dotted) if isinstance(node, yaml.MappingNode) else 0
 
 
 def with_overrides(config: Config, **changes: Any) -> Config:

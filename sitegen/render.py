@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from sitegen.config import Config
 from sitegen.errors import BuildError, Diagnostic, error
+from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
@@ -67,20 +68,9 @@ def script_json(value: Any) -> Markup:
     return Markup(text)
 
 
-def format_date(value: date, fmt: str = "medium", zone=None) -> str:
-    """A datetime in the site's zone, or a plain date, as text ('4 July 2024', or strftime)."""
-    local = value.astimezone(zone) if zone and isinstance(value, datetime) else value
-    if fmt == "medium":
-        return f"{local.day} {local:%B %Y}"
-    if fmt == "long":
-        offset = local.strftime("%z") if isinstance(local, datetime) else ""
-        return f"{local.day} {local:%B %Y, %H:%M} UTC{offset[:3]}:{offset[3:]}" if offset else f"{local.day} {local:%B %Y, %H:%M}"
-    return local.strftime(fmt)
-
-
 class Renderer:
     def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime,
-                 assets: dict[str, str] | None = None):
+                 assets: dict[str, str] | None = None, messages: Messages | None = None):
         self.site = site.resolve()
         self.assets = assets or {}  # '/css/site.css' -> '/css/site.3f2a9c1b.css': names with a content hash
         self.config = config
@@ -96,7 +86,12 @@ class Renderer:
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                       auto_reload=False)
-        self.env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt, self.zone)
+        self.messages = messages or load_messages(None, config)[0]  # words and dates in the site's language
+        self.env.filters["date"] = lambda value, fmt="medium": self.messages.date(value, fmt, self.zone)
+        self.env.filters["number"] = self.messages.number
+        self.env.filters["language_list"] = self.messages.join
+        self.env.globals.update({"_": self.messages.markup, "month_names": self.messages.month_names,
+                                 "month_year": self.messages.month_year})
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
         self.env.filters["jsonld"] = script_json

@@ -31,7 +31,7 @@ from sitegen.write import WORK_PREFIX, recover
 
 QUIET_SECONDS = 0.2  # a burst is over when no event came for this long...
 MAX_WAIT_SECONDS = 2.0  # ...or when it has lasted this long (a build then runs anyway)
-WATCHED_FOLDERS = ("templates", "static")  # besides the content folder and sitegen.yaml
+WATCHED_FOLDERS = ("templates", "static", "i18n")  # besides the content folder and sitegen.yaml
 RELEVANT_EVENTS = frozenset({"created", "modified", "deleted", "moved"})  # not opened/closed: builds read files
 NEVER_WATCHED = frozenset({"__pycache__", "node_modules"})
 
@@ -139,7 +139,7 @@ class _Events(FileSystemEventHandler):
 
 
 class Watcher:
-    """A watchdog observer on the content folder, templates/, static/ and sitegen.yaml.
+    """A watchdog observer on the content folder, templates/, static/, i18n/ and sitegen.yaml.
 
     Only folders that exist are watched; ``refresh`` (called before every build) adds
     those created since and drops those removed, and the content folder follows

@@ -1,6 +1,6 @@
 """The pipeline's direction of imports: a module imports only the stages to its left.
 
-errors -> config -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build -> cli
+errors -> config -> i18n -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build -> cli
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import sitegen
 from sitegen.config import schema_rows
 
-ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "schedule", "indexes", "plan", "health",
-         "render", "write", "search", "build", "check", "scaffold", "watch", "serve", "cli"]
+ORDER = ["errors", "config", "i18n", "model", "markdown", "formats", "cache", "load", "schedule", "indexes", "plan",
+         "health", "render", "write", "search", "build", "check", "scaffold", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
+from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, Term
 from sitegen.model import Article, slugify
 from sitegen.plan import feeds, meta, sitemaps
@@ -21,7 +22,10 @@ from sitegen.plan.feeds import FeedLink
 from sitegen.plan.paging import Pager, paginate
 from sitegen.plan.urls import Urls, output_path
 
-KIND_LABELS = {"section": "Sections", "tag": "Tags", "author": "Authors", "source": "Sources"}
+KIND_LABELS = {"section": "Sections", "tag": "Tags", "author": "Authors", "source": "Sources"}  # message ids
+KIND_LABEL = {"section": "Section: {name}", "tag": "Tag: {name}", "author": "Author: {name}", "source": "Source: {name}"}
+KIND_DESCRIPTIONS = {"section": "All sections of the archive.", "tag": "All tags of the archive.",
+                     "author": "All authors of the archive.", "source": "All sources of the archive."}
 NAV_SECTIONS = 7
 
 
@@ -92,8 +96,10 @@ class Plan:
 
 
 class _Planner:
-    def __init__(self, config: Config, indexes: Indexes, build_time: datetime, provided: frozenset[str]):
+    def __init__(self, config: Config, indexes: Indexes, build_time: datetime, provided: frozenset[str],
+                 messages: Messages):
         self.config, self.ix = config, indexes
+        self.t = messages  # the site's words, month names and date formats
         self.build_time, self.provided = build_time, provided
         self.listed: list[sitemaps.Entry] = []  # listings and indexes, for sitemaps/pages.xml
         self.urls = Urls(config)
@@ -123,7 +129,8 @@ class _Planner:
         self.listed.append(sitemaps.Entry(url, sitemaps.lastmod([a for a in articles if not a.draft])))
 
     def title(self, heading: str, pager: Pager | None = None) -> str:
-        suffix = f" — page {pager.number} of {pager.count}" if pager and pager.number > 1 else ""
+        suffix = self.t(" — page {number} of {total}", number=self.t.number(pager.number),
+                        total=self.t.number(pager.count)) if pager and pager.number > 1 else ""
         return f"{heading}{suffix} — {self.config.title}"
 
     def listing(self, base: str, template: str, heading: str, items: Sequence, description: str = "",
@@ -176,7 +183,7 @@ class _Planner:
         section = terms["section"].get(slugify(article.section)) if article.section else None
         related = self.related_links(article)
         url = self.article_urls[article.path]
-        crumbs = [Link("Home", "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else [])
+        crumbs = [Link(self.t("Home"), "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else [])
         structured = [meta.news_article(article, url, self.config, section.name if section else "",
                                         lambda name: self.urls.term("author", slugify(name))),
                       meta.breadcrumb_list([*((c.label, c.url) for c in crumbs), (article.title, url)], self.config)]
@@ -188,7 +195,7 @@ class _Planner:
             "source_term": terms["source"].get(slugify(article.source)) if article.source else None,
             "breadcrumbs": crumbs,
             "date_trail": [Link(str(local.year), self.urls.year(local.year)),
-                           Link(f"{local:%B}", self.urls.month(local.year, local.month)),
+                           Link(self.t.date(local, "month"), self.urls.month(local.year, local.month)),
                            Link(str(local.day), self.urls.day(local))],
             "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
             "related_url": self.urls.related(url),
@@ -217,10 +224,11 @@ class _Planner:
             if url is None:
                 continue
             self.add(Page(url=self.urls.related(url), template="related.html", source=article.path,
-                          title=self.title(f"Related to: {article.title}"),
-                          description=f"Articles related to “{article.title}”.",
+                          title=self.title(self.t("Related to: {title}", title=article.title)),
+                          description=self.t("Articles related to “{title}”.", title=article.title),
                           context={"article": article, "matches": self.related_links(article),
-                                   "breadcrumbs": [Link("Home", "/"), Link(article.title, url), Link("Related", None)]}))
+                                   "breadcrumbs": [Link(self.t("Home"), "/"), Link(article.title, url),
+                                                   Link(self.t("Related"), None)]}))
 
     def home(self) -> None:
         articles = self.ix.articles
@@ -236,30 +244,30 @@ class _Planner:
                               description=self.config.description, pager=pager, context=context))
             else:
                 self.add(Page(url=pager.url(pager.number), template="listing.html", pager=pager,
-                              title=self.title("Latest articles", pager), description=self.config.description,
-                              context={"heading": "Latest articles", "kind": "home", "term": None,
+                              title=self.title(self.t("Latest articles"), pager), description=self.config.description,
+                              context={"heading": self.t("Latest articles"), "kind": "home", "term": None,
                                        "articles": list(chunk), "pager": pager,
-                                       "breadcrumbs": [Link("Home", "/"), Link("Latest articles", None)]}))
+                                       "breadcrumbs": [Link(self.t("Home"), "/"), Link(self.t("Latest articles"), None)]}))
 
     def terms(self) -> None:
         for kind, terms in self.ix.terms.items():
             index = self.urls.term_index(kind)
-            label = KIND_LABELS[kind]
+            label = self.t(KIND_LABELS[kind])
             self.add(Page(url=index, template="terms.html", title=self.title(label),
-                          description=f"All {label.lower()} of the archive.",
+                          description=self.t(KIND_DESCRIPTIONS[kind]),
                           context={"heading": label, "kind": kind, "terms": list(terms.values()),
-                                   "breadcrumbs": [Link("Home", "/"), Link(label, None)]}))
+                                   "breadcrumbs": [Link(self.t("Home"), "/"), Link(label, None)]}))
             self.list_in_sitemap(index, self.ix.articles)
             with_feeds = {"section": self.config.feeds.sections, "tag": self.config.feeds.tags,
                           "author": self.config.feeds.authors}.get(kind, False)
             for term in terms.values():
                 url = self.urls.term(kind, term.slug)
-                feed = self.feed(f"{term.name} — {self.config.title}", f"{label[:-1]}: {term.name}", url,
+                feed = self.feed(f"{term.name} — {self.config.title}", self.t(KIND_LABEL[kind], name=term.name), url,
                                  term.articles) if with_feeds else None
                 self.listing(url, "listing.html", term.name, term.articles,
-                             description=f"{label[:-1]}: {term.name}", kind=kind, term=term,
+                             description=self.t(KIND_LABEL[kind], name=term.name), kind=kind, term=term,
                              feeds=list(feed.links) if feed else [],
-                             breadcrumbs=[Link("Home", "/"), Link(label, index), Link(term.name, None)])
+                             breadcrumbs=[Link(self.t("Home"), "/"), Link(label, index), Link(term.name, None)])
 
     def archive_years(self) -> list[Period]:
         dates = self.ix.dates
@@ -273,16 +281,17 @@ class _Planner:
     def dates(self) -> None:
         dates, urls = self.ix.dates, self.urls
         years = self.archive_years()
-        crumbs = [Link("Home", "/"), Link("Archive", urls.archive)]
-        self.add(Page(url=urls.archive, template="archive.html", title=self.title("Archive"),
-                      description="Every year and month of the archive.",
-                      context={"heading": "Archive", "years": years, "breadcrumbs": crumbs[:1] + [Link("Archive", None)]}))
+        crumbs = [Link(self.t("Home"), "/"), Link(self.t("Archive"), urls.archive)]
+        self.add(Page(url=urls.archive, template="archive.html", title=self.title(self.t("Archive")),
+                      description=self.t("Every year and month of the archive."),
+                      context={"heading": self.t("Archive"), "years": years,
+                               "breadcrumbs": crumbs[:1] + [Link(self.t("Archive"), None)]}))
         self.list_in_sitemap(urls.archive, self.ix.articles)
         year_keys = list(dates.years)
         for period in years:
             older, newer = dates.neighbours(year_keys, period.year)
             self.listing(period.url, "year.html", str(period.year), dates.years[period.year], year=period.year,
-                         description=f"Articles of {period.year}.", months=list(period.months),
+                         description=self.t("Articles of {year}.", year=period.year), months=list(period.months),
                          breadcrumbs=[*crumbs, Link(str(period.year), None)],
                          prev_period=Link(str(older), urls.year(older)) if older else None,
                          next_period=Link(str(newer), urls.year(newer)) if newer else None)
@@ -290,30 +299,30 @@ class _Planner:
         for (year, month), items in dates.months.items():
             first = date(year, month, 1)
             older, newer = dates.neighbours(month_keys, (year, month))
-            self.listing(urls.month(year, month), "month.html", f"{first:%B} {year}", items, month=first,
-                         description=f"Articles of {first:%B} {year}.",
-                         calendar=self.calendar(year, month), weekdays=list(calendar.day_abbr),
-                         breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(f"{first:%B}", None)],
+            self.listing(urls.month(year, month), "month.html", self.t.month_year(year, month), items, month=first,
+                         description=self.t("Articles of {month}.", month=self.t.month_year(year, month)),
+                         calendar=self.calendar(year, month), weekdays=self.t.weekdays(),
+                         breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(self.t.date(first, "month"), None)],
                          prev_period=self._month_link(older), next_period=self._month_link(newer))
         day_keys = list(dates.days)
         for day, items in dates.days.items():
             older, newer = dates.neighbours(day_keys, day)
-            self.listing(urls.day(day), "day.html", f"{day.day} {day:%B %Y}", items, day=day,
-                         description=f"Articles of {day.day} {day:%B %Y}.",
+            self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day,
+                         description=self.t("Articles of {day}.", day=self.t.date(day)),
                          breadcrumbs=[*crumbs, Link(str(day.year), urls.year(day.year)),
-                                      Link(f"{day:%B}", urls.month(day.year, day.month)), Link(str(day.day), None)],
-                         prev_period=Link(f"{older.day} {older:%B %Y}", urls.day(older)) if older else None,
-                         next_period=Link(f"{newer.day} {newer:%B %Y}", urls.day(newer)) if newer else None)
+                                      Link(self.t.date(day, "month"), urls.month(day.year, day.month)), Link(str(day.day), None)],
+                         prev_period=Link(self.t.date(older), urls.day(older)) if older else None,
+                         next_period=Link(self.t.date(newer), urls.day(newer)) if newer else None)
 
     def _month_link(self, key: tuple[int, int] | None) -> Link | None:
         if key is None:
             return None
-        return Link(f"{date(key[0], key[1], 1):%B %Y}", self.urls.month(*key))
+        return Link(self.t.month_year(*key), self.urls.month(*key))
 
     def calendar(self, year: int, month: int) -> list[list[DayCell | None]]:
         days = self.ix.dates.days
         weeks = []
-        for week in calendar.Calendar(firstweekday=0).monthdayscalendar(year, month):
+        for week in calendar.Calendar(firstweekday=self.t.first_weekday).monthdayscalendar(year, month):
             row: list[DayCell | None] = []
             for d in week:
                 if d == 0:
@@ -326,21 +335,22 @@ class _Planner:
 
     def stories(self) -> None:
         stories = self.ix.stories
-        self.listing(self.urls.stories, "stories.html", "Stories", stories,
-                     description="Running stories: articles grouped by subject, as timelines.")
+        self.listing(self.urls.stories, "stories.html", self.t("Stories"), stories,
+                     description=self.t("Running stories: articles grouped by subject, as timelines."))
         for story in stories:
             self.list_in_sitemap(self.urls.story(story.slug), story.articles)
             self.add(Page(url=self.urls.story(story.slug), template="story.html", title=self.title(story.title),
-                          description=f"The story of “{story.title}” in {len(story.articles)} articles.",
+                          description=self.t("The story of “{title}” in {count} articles.", title=story.title,
+                                             count=len(story.articles)),
                           context={"story": story, "articles": list(story.articles),
-                                   "breadcrumbs": [Link("Home", "/"), Link("Stories", self.urls.stories),
+                                   "breadcrumbs": [Link(self.t("Home"), "/"), Link(self.t("Stories"), self.urls.stories),
                                                    Link(story.title, None)]}))
 
     def nav(self) -> tuple[Link, ...]:
         top = sorted(self.ix.terms["section"].values(), key=lambda t: (-t.count, t.name.casefold()))[:NAV_SECTIONS]
         return (*(Link(t.name, self.urls.term("section", t.slug)) for t in top),
-                Link("Archive", self.urls.archive), Link("Stories", self.urls.stories),
-                Link("Tags", self.urls.term_index("tag")))
+                Link(self.t("Archive"), self.urls.archive), Link(self.t("Stories"), self.urls.stories),
+                Link(self.t("Tags"), self.urls.term_index("tag")))
 
     # -- for hosts, feed readers, search engines and search ------------------------------------
 
@@ -359,11 +369,11 @@ class _Planner:
     def special_pages(self) -> None:
         """The 404 page (unless the site brings its own) and the search page."""
         if "404.html" not in self.provided:
-            self.add(Page(url="/404.html", template="404.html", title=self.title("Page not found")))
+            self.add(Page(url="/404.html", template="404.html", title=self.title(self.t("Page not found"))))
         if self.config.search:
-            self.add(Page(url="/search/", template="search.html", title=self.title("Search"),
-                          description=f"Search the articles of {self.config.title}.",
-                          context={"breadcrumbs": [Link("Home", "/"), Link("Search", None)]}))
+            self.add(Page(url="/search/", template="search.html", title=self.title(self.t("Search")),
+                          description=self.t("Search the articles of {site}.", site=self.config.title),
+                          context={"breadcrumbs": [Link(self.t("Home"), "/"), Link(self.t("Search"), None)]}))
 
     def sitemaps(self) -> None:
         """Monthly sitemaps of articles, one of listings, their index, the news sitemap, robots.txt."""
@@ -399,12 +409,13 @@ class _Planner:
 
 
 def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = None,
-              provided: frozenset[str] = frozenset()) -> tuple[Plan, list[Diagnostic]]:
+              provided: frozenset[str] = frozenset(), messages: Messages | None = None) -> tuple[Plan, list[Diagnostic]]:
     """The pages of the site. ``build_time`` dates the news sitemap and empty feeds;
-    ``provided`` names the output files the site brings itself (its own 404.html, robots.txt)."""
+    ``provided`` names the output files the site brings itself (its own 404.html, robots.txt);
+    ``messages`` are the site's words (default: the shipped catalogue of its language)."""
     if build_time is None:
         build_time = max((a.updated or a.date for a in indexes.articles), default=datetime.fromtimestamp(0, timezone.utc))
-    planner = _Planner(config, indexes, build_time, provided)
+    planner = _Planner(config, indexes, build_time, provided, messages or load_messages(None, config)[0])
     planner.articles()
     planner.home()
     planner.dates()

@@ -18,7 +18,7 @@
     const label = document.createElement("label");
     label.htmlFor = input.id;
     label.className = "search-label";
-    label.textContent = "Words to search for";
+    label.textContent = box.dataset.label || "Words to search for";
     box.before(label);
   }
   const query = new URLSearchParams(location.search).get("q");
