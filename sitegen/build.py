@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from functools import partial
 from datetime import datetime, timezone
@@ -16,10 +18,11 @@ from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
+from sitegen.pagekeys import PageKeys, template_salt
 from sitegen.render import Renderer, TemplateFailure, theme_dir
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
-from sitegen.write import check_output, write_site
+from sitegen.write import Written, check_output, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,9 @@ class BuildResult:
     held_back: int = 0  # articles scheduled for later or expired, left out
     next_change: Change | None = None  # the next publication or expiry after "now"
     rebuild_at: datetime | None = None  # when a watching build should run again (only when "now" is the clock)
+    changed: int = 0   # files written because their bytes changed (the rest were left as they were)
+    removed: int = 0   # files removed because nothing makes them any more
+    rendered: int = 0  # pages rendered; the others' keys showed them unchanged
 
     @property
     def errors(self) -> int:
@@ -96,19 +102,26 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
                    tuple(index_problems), tuple(plan_problems))
 
 
+def manifest_name(output: Path) -> str:
+    """The cache file of what the last build wrote into ``output`` (one per output folder)."""
+    return f"output-{hashlib.blake2b(str(output).encode('utf-8'), digest_size=8).hexdigest()}.pickle"
+
+
 def output_folder(site: Path, config: Config, output: Path | None) -> Path:
     return (output if output is not None else site / config.output_dir).absolute()
 
 
 def build(site: Path, output: Path | None = None, *, strict: bool = False, drafts: bool = False,
           base_url: str | None = None, fingerprint_assets: bool = True, cache: bool = True,
-          progress: Callable[[int, int], None] | None = None, future: bool = False) -> BuildResult:
+          progress: Callable[[int, int], None] | None = None, future: bool = False,
+          jobs: int | None = None) -> BuildResult:
     """Build the site at ``site``. Raises ConfigError, BuildError (TemplateFailure, StrictFailure).
 
     ``base_url`` replaces the setting (``sitegen build --base-url``); ``fingerprint_assets=False``
     keeps the plain names of .css and .js files (for a local server that swaps stylesheets live);
     ``cache=False`` parses every file afresh and leaves the article cache as it was; ``future``
-    shows articles dated after "now" (``sitegen build --future``)."""
+    shows articles dated after "now" (``sitegen build --future``); ``jobs`` is the number of
+    processes that render pages (default: one per core)."""
     started = time.perf_counter()
     site = site.absolute()
     config = load_config(site)
@@ -126,25 +139,28 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     diagnostics = planned.diagnostics
     html_pages = sum(page.output.endswith(".html") for page in plan.pages)
 
-    def result(files: int, written: bool) -> BuildResult:
+    def result(files: int, written: Written | None) -> BuildResult:
         return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
-                           diagnostics, time.perf_counter() - started, written,
-                           len(scheduled.held), scheduled.next_change, scheduled.rebuild_at)
+                           diagnostics, time.perf_counter() - started, written is not None,
+                           len(scheduled.held), scheduled.next_change, scheduled.rebuild_at,
+                           *((written.changed, written.removed, written.rendered) if written else ()))
 
     if strict and any(d.is_error for d in diagnostics):
-        raise StrictFailure(result(0, False))
+        raise StrictFailure(result(0, None))
     copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
     renderer = Renderer(site, config, plan, build_time, renamed, planned.messages)
     copies += contents
-    total = len(plan.pages)
+    keys = PageKeys(plan, template_salt(renderer.template_folders, config, build_time, renamed,
+                                        planned.messages.locale, sorted(planned.messages.texts.items())))
     # Pagefind needs to read only article pages; with none, it reads the rest so that it
     # still writes its (empty) index and search UI, which the search page loads.
     search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
-    files = write_site(out, renderer.render_all(plan.pages), copies,
-                       progress=(lambda n: progress(n - len(copies), total)) if progress else None,
-                       finish=partial(index_site, glob=search_glob) if config.search else None)
+    written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
+                         copies=copies, manifest=articles_cache.folder / manifest_name(out) if cache else None,
+                         progress=progress, jobs=jobs or os.cpu_count() or 1,
+                         finish=partial(index_site, glob=search_glob) if config.search else None)
     record(out, scheduled.next_change)
-    return result(files, True)
+    return result(written.files, written)
 
 
 __all__ = ["BuildResult", "Planned", "StrictFailure", "TemplateFailure", "build", "plan_build"]

@@ -47,7 +47,8 @@ class ArticleCache:
     """file key -> (article, diagnostics). Loaded whole, saved whole, atomically."""
 
     def __init__(self, site: Path, config: Config, enabled: bool = True):
-        self.path = site / CACHE_DIR / f"articles-{cache_key(config)}.pickle"
+        self.folder = site / CACHE_DIR
+        self.path = self.folder / f"articles-{cache_key(config)}.pickle"
         self.enabled = enabled
         self.entries: dict[bytes, Entry] = {}
         self.used: dict[bytes, Entry] = {}

@@ -33,6 +33,8 @@ def parser() -> argparse.ArgumentParser:
                    help="parse every article afresh (the cache in .sitegen-cache/ is neither read nor written)")
     b.add_argument("--base-url", metavar="URL",
                    help="publish at this URL instead of base_url from sitegen.yaml (e.g. a preview under a sub-path)")
+    b.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                   help="render pages in N processes (default: one per core)")
     b.add_argument("--watch", action="store_true",
                    help="keep watching the site and build again after every change, until Ctrl-C")
     s = sub.add_parser("serve", help="serve the site locally, rebuilding and reloading on every change",
@@ -48,6 +50,12 @@ def parser() -> argparse.ArgumentParser:
     for add in (_add_init, _add_new, _add_check):  # authoring commands
         add(sub)
     return p
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of processes (1 or more): {text!r}")
+    return int(text)
 
 
 def _port(text: str) -> int:
@@ -78,7 +86,7 @@ def run_build(args: argparse.Namespace) -> int:
     progress = _progress if sys.stderr.isatty() and not args.quiet else None
     try:
         result = build(args.site, args.output, strict=args.strict, drafts=args.drafts, base_url=args.base_url,
-                       cache=args.cache, progress=progress, future=args.future)
+                       cache=args.cache, progress=progress, future=args.future, jobs=args.jobs)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=sys.stderr)
@@ -144,6 +152,8 @@ def _report(result: BuildResult, quiet: bool) -> None:
         return
     drafts = f", {result.drafts_skipped} draft(s) left out" if result.drafts_skipped else ""
     where = f" into {_shown(result.output)}" if result.written else "; nothing written"
+    if result.written:
+        where += f" ({result.changed} files changed{f', {result.removed} removed' if result.removed else ''})"
     print(f"{result.articles} articles, {result.pages} pages, {result.warnings} warnings, "
           f"{result.errors} errors{drafts}{held_note(result)} in {result.seconds:.2f} s{where}{change_note(result)}")
 

@@ -10,6 +10,7 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -80,6 +81,18 @@ class PermalinkConfig:
     source: str = doc("URL pattern of source pages (index: the part before {slug}).", "/sources/{slug}/")
 
 
+@lru_cache(maxsize=16)
+def _base_path(base_url: str) -> str:
+    path = re.sub(r"^[a-z]+://[^/]+", "", base_url)
+    return path if path.endswith("/") else path + "/"
+
+
+@lru_cache(maxsize=16)
+def _root_url(base_url: str) -> str:
+    """Cached: the plan asks for it for every absolute URL of every page."""
+    return re.sub(r"^([a-z]+://[^/]+).*$", r"\1", base_url, flags=re.S) + _base_path(base_url)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     title: str = doc("Site title, shown in the masthead and page titles.", "News archive")
@@ -123,7 +136,7 @@ class Config:
     @property
     def root_url(self) -> str:
         """The absolute URL of the site's root, ending in '/': 'https://example.org/archive/'."""
-        return re.sub(r"^([a-z]+://[^/]+).*$", r"\1", self.base_url, flags=re.S) + self.base_path
+        return _root_url(self.base_url)
 
     def absolute_url(self, path: str) -> str:
         """A site path ('/2024/07/04/slug/') as an absolute URL under ``base_url``; URLs stay."""
@@ -132,8 +145,7 @@ class Config:
     @property
     def base_path(self) -> str:
         """The sub-path the site lives under: '/' or '/archive/'."""
-        path = re.sub(r"^[a-z]+://[^/]+", "", self.base_url)
-        return path if path.endswith("/") else path + "/"
+        return _base_path(self.base_url)
 
     def resolved_build_time(self, fallback: datetime) -> datetime:
         """The build's moment: set, or from the environment, or ``fallback`` (from the input)."""

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from slugify import slugify as _slugify
 
@@ -59,8 +60,10 @@ class Article:
         return (-self.date.timestamp(), self.path)
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
-    """A stable, URL-safe slug for any script ('Türkiye' -> 'turkiye', '北京' -> 'bei-jing')."""
+    """A stable, URL-safe slug for any script ('Türkiye' -> 'turkiye', '北京' -> 'bei-jing').
+    Cached: tags, authors and sections are slugged again for every article that names them."""
     return _slugify(text, max_length=80, word_boundary=True) or "untitled"
 
 

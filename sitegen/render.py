@@ -79,8 +79,8 @@ class Renderer:
         self.scheme = plan.scheme
         self.base_path = config.base_path
         self.origin = config.base_url[: len(config.base_url) - len(self.base_path) + 1].rstrip("/")
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(site / "templates"),
-                                      jinja2.FileSystemLoader(theme_dir("templates"))])
+        self.template_folders = (site / "templates", theme_dir("templates"))  # the site's first, file by file
+        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in self.template_folders])
         # auto_reload off: a build reads each template once (serve makes a new Renderer per build),
         # instead of a stat() of every included template on every page.
         self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
@@ -158,12 +158,11 @@ class Renderer:
                 return name
         return path.relative_to(self.site).as_posix() if path.is_relative_to(self.site) else path.as_posix()
 
-    def render_all(self, pages: tuple[Page, ...]) -> Iterator[tuple[str, bytes]]:
-        for page in pages:
-            yield page.output, self.render(page)
-
 
 class TemplateFailure(BuildError):
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
         super().__init__(str(diagnostic))
+
+    def __reduce__(self):  # sent from a render worker to the build
+        return TemplateFailure, (self.diagnostic,)

@@ -46,11 +46,13 @@ def article_glob(permalink: str) -> str:
     return re.sub(r"\{\w+\}", "*", permalink.strip("/")) + "/index.html"
 
 
-def index_site(folder: Path, binary: Path | None = None, glob: str = "**/*.html") -> int:
-    """Run Pagefind over the built site in ``folder``, reading the files that match ``glob``;
-    returns the number of files it wrote. Raises BuildError with Pagefind's own message when it fails."""
+def index_site(folder: Path, bundle: Path | None = None, binary: Path | None = None, glob: str = "**/*.html") -> int:
+    """Run Pagefind over the built site in ``folder``, reading the files that match ``glob``, writing
+    its bundle into ``bundle`` (default: ``pagefind/`` in ``folder``); returns the number of files
+    it wrote. Raises BuildError with Pagefind's own message when it fails."""
     binary = binary or pagefind_binary()
-    command = [str(binary), "--site", str(folder), "--output-subdir", BUNDLE, "--glob", glob, "--quiet"]
+    bundle = bundle or folder / BUNDLE
+    command = [str(binary), "--site", str(folder), "--output-path", str(bundle), "--glob", glob, "--quiet"]
     try:
         run = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     except OSError as exc:
@@ -59,7 +61,6 @@ def index_site(folder: Path, binary: Path | None = None, glob: str = "**/*.html"
         told = "\n".join((run.stderr + run.stdout).strip().splitlines()[-12:]) or "no message"
         raise BuildError(f"search index: Pagefind failed (exit status {run.returncode}); "
                          f"the previous output is unchanged:\n{told}")
-    bundle = folder / BUNDLE
     if not (bundle / "pagefind-ui.js").is_file():
         raise BuildError(f"search index: Pagefind wrote no search UI into {BUNDLE}/ ({(run.stderr + run.stdout).strip()})")
     canonical_filters(bundle)

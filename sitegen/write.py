@@ -1,21 +1,31 @@
-"""Writes the site: into a fresh folder beside the output, then swapped in whole.
+"""Writes the site: only what changed, or into a fresh folder beside the output swapped in whole.
 
-A failed or interrupted build (an error, Ctrl-C, a kill) leaves the previous output
-as it was; a stale work folder from an interrupted build is removed by the next one.
+A manifest of the last build (kept in the site's cache) records each output file's page key
+and bytes; a rebuild renders only pages whose key changed and writes only files whose bytes
+changed. Pages are rendered in parallel across cores. A failed or interrupted build (an error,
+Ctrl-C, a kill) leaves the previous output as it was, or at worst (killed while moving changed
+files in) each file whole and no manifest, so the next build makes a whole new folder; a stale
+work folder from an interrupted build is removed by the next one.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import multiprocessing
 import os
+import pickle
 import shutil
+import signal
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from sitegen.errors import BuildError
 
 WORK_PREFIX = ".sitegen-"
+BUNDLE = "pagefind"  # the search bundle's folder in the output
 
 
 def check_output(output: Path, site: Path, content: Path) -> None:
@@ -48,41 +58,307 @@ def recover(output: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def write_site(output: Path, files: Iterable[tuple[str, bytes]], copies: Iterable[tuple[Path, str]],
-               progress: Callable[[int], None] | None = None, finish: Callable[[Path], int] | None = None) -> int:
-    """Write every (relative path, bytes) and copy every (source, relative path), then swap in.
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the manifest knows of one output file: the key it was made from, a digest of its
+    bytes, and its size and modification time when written (a file changed since is not trusted)."""
+    key: bytes | None
+    digest: bytes
+    size: int
+    mtime_ns: int
 
-    Returns the number of files written. Later copies of the same path win over earlier
-    ones (site static over theme static); rendered pages win over copies. ``finish`` runs on
-    the complete new folder before the swap (the search index) and returns the files it
-    added; if it raises, nothing is swapped in.
+
+@dataclass(slots=True)
+class Manifest:
+    """The files of one output folder as the last build left them."""
+    output: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+    search: bool = False  # the search bundle in the output was made from these files
+
+    @staticmethod
+    def read(path: Path | None, output: Path) -> "Manifest | None":
+        """The manifest of ``output``, or None when there is none to trust (then the build
+        writes a whole new folder and swaps it in)."""
+        if path is None or not output.is_dir():
+            return None
+        try:
+            with path.open("rb") as f:
+                manifest = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+            return None
+        return manifest if isinstance(manifest, Manifest) and manifest.output == str(output) else None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    files: int        # files of the site: pages, copies and the search bundle's
+    rendered: int     # pages rendered (the rest were kept: same key as their file)
+    changed: int      # files written because their bytes changed
+    removed: int      # files removed because no page makes them any more
+    incremental: bool  # updated in place, file by file; else a whole new folder was swapped in
+
+
+KEPT, SAME, NEW = 0, 1, 2  # a page's fate: key unchanged; rendered to the same bytes; new bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """What a render worker needs; set before forking, so workers inherit it instead of pickling it."""
+    pages: Sequence[Any]
+    render: Callable[[Any], bytes]
+    path_of: Callable[[Any], str]
+    key_of: Callable[[Any], bytes | None]
+    old: dict[str, Entry]
+    output: Path
+    stage: Path
+
+
+_job: _Job | None = None
+_made: set[Path] = set()  # folders made in the stage by this process
+PARALLEL_FROM = 300  # fewer pages than this render faster in one process than a pool starts
+
+
+def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes], *,
+               path_of: Callable[[Any], str], key_of: Callable[[Any], bytes | None] = lambda page: None,
+               copies: Iterable[tuple[Path, str]] = (), manifest: Path | None = None,
+               progress: Callable[[int, int], None] | None = None,
+               finish: Callable[[Path, Path], int] | None = None, jobs: int = 1) -> Written:
+    """Render every page and copy every (source, relative path) into ``output``.
+
+    With a trusted manifest of the last build, only pages whose key changed are rendered, and
+    only files whose bytes changed are written (each by an atomic rename), so a static host's
+    sync uploads just those; files no page makes any more are removed. Without one, everything
+    goes into a fresh folder that is swapped in whole. Either way nothing in ``output`` changes
+    until every page has rendered, so a template error leaves the last good site as it was.
+    Later copies of a path win over earlier ones (site static over theme); pages win over copies.
+    ``finish(site folder, bundle folder)`` builds the search bundle and returns its file count;
+    it runs when any page changed or the bundle is missing, on a whole new folder (unchanged
+    files hard-linked into it) that is then swapped in.
     """
+    global _job
     recover(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
+    old = Manifest.read(manifest, output)
+    stage = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
     try:
-        count = 0
-        made: set[Path] = set()
+        sources: dict[str, Path] = {}
         for source, rel in copies:
-            target = work / rel
-            _parent(target, made)
-            shutil.copyfile(source, target)
-            count += 1
-        for rel, data in files:
-            target = work / rel
-            _parent(target, made)
-            target.write_bytes(data)
-            count += 1
-            if progress:
-                progress(count)
-        if finish is not None:
-            count += finish(work)
-        os.chmod(work, 0o755)
-        swap(work, output)
-        return count
+            sources[rel] = source
+        _job = _Job(pages, render, path_of, key_of, old.entries if old else {}, output, stage)
+        try:
+            done = _render_pages(jobs, progress)
+        finally:
+            _job = None
+        made = {rel for rel, *_ in done}
+        done += _copy_files({rel: src for rel, src in sources.items() if rel not in made},
+                            old.entries if old else {}, output, stage)
+        changed = [rel for rel, _, _, fate in done if fate == NEW]
+        new = Manifest(str(output))
+        gone = sorted(old.entries.keys() - {rel for rel, *_ in done}) if old else []
+        bundle_changed = bundle_gone = 0
+        search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
+                                               or not (output / BUNDLE).is_dir())
+        in_place = old is not None and not search_again
+        if not in_place:
+            # A whole folder: the search index must read the complete new site before anything
+            # is swapped in. Files kept from the last build are hard links, not copies.
+            if old is not None:
+                _link_kept(output, stage, [rel for rel, _, _, fate in done if fate != NEW])
+            bundle = finish(stage, stage / BUNDLE) if finish else 0
+            if finish and old is not None:
+                bundle_changed, bundle_gone = _relink_same(stage / BUNDLE, output / BUNDLE)
+            elif finish:
+                bundle_changed = bundle
+            new.entries = {rel: _entry(stage / rel, key, digest) for rel, key, digest, _ in done}
+            os.chmod(stage, 0o755)
+            _distrust(manifest)
+            swap(stage, output)
+        else:  # in place: each changed file by an atomic rename, nothing else touched
+            _distrust(manifest)
+            _apply(stage, output, changed, gone)
+            new.entries = {rel: old.entries[rel] if fate == KEPT else _entry(output / rel, key, digest)
+                           for rel, key, digest, fate in done}
+            bundle = _keep_bundle(output, finish is not None)
+        new.search = finish is not None
+        removed = len(gone)
+        if manifest is not None:
+            new.save(manifest)
+        return Written(len(done) + bundle, sum(fate != KEPT for *_, fate in done), len(changed) + bundle_changed,
+                       removed + bundle_gone, in_place)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
         raise
+    finally:
+        if stage.exists() and old is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, bytes | None, bytes, int]]:
+    """Render (or keep) every page of ``_job``, across ``jobs`` processes when there are many."""
+    assert _job is not None
+    _made.clear()
+    total = len(_job.pages)
+    if jobs < 2 or total < PARALLEL_FROM:
+        done = []
+        for i in range(total):
+            done.append(_one(i))
+            if progress and (i + 1) % 100 == 0:
+                progress(i + 1, total)
+        if progress:
+            progress(total, total)
+        return done
+    size = max(50, total // (jobs * 16))
+    chunks = [range(i, min(i + size, total)) for i in range(0, total, size)]
+    done = []
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_sigint) as pool:
+        for part in pool.imap(_chunk, chunks):
+            if isinstance(part, BaseException):
+                raise part
+            done += part
+            if progress:
+                progress(len(done), total)
+    return done
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+
+
+def _chunk(indices: range) -> list[tuple[str, bytes | None, bytes, int]] | BaseException:
+    try:
+        return [_one(i) for i in indices]
+    except Exception as exc:  # sent back to the parent, which raises it (a template error, a full disk)
+        return exc
+
+
+def _one(i: int) -> tuple[str, bytes | None, bytes, int]:
+    """Keep, or render and compare, or render and stage one page: (path, key, digest, fate)."""
+    job = _job
+    assert job is not None
+    page = job.pages[i]
+    rel = job.path_of(page)
+    key = job.key_of(page)
+    entry = job.old.get(rel)
+    if entry is not None and key is not None and entry.key == key and _intact(job.output / rel, entry):
+        return rel, key, entry.digest, KEPT
+    data = job.render(page)
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    if entry is not None and (entry.digest == digest and _intact(job.output / rel, entry)
+                              or _holds(job.output / rel, data)):
+        return rel, key, digest, SAME
+    target = job.stage / rel
+    _parent(target, _made)
+    target.write_bytes(data)
+    return rel, key, digest, NEW
+
+
+def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path
+                ) -> list[tuple[str, bytes | None, bytes, int]]:
+    """Copy the static and content files whose source changed (by path, size and time) into ``stage``."""
+    done = []
+    for rel, source in sources.items():
+        st = source.stat()
+        key = f"{source}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8")
+        entry = old.get(rel)
+        if entry is not None and entry.key == key and _intact(output / rel, entry):
+            done.append((rel, key, entry.digest, KEPT))
+            continue
+        if entry is not None and _holds(output / rel, data := source.read_bytes()):
+            done.append((rel, key, hashlib.blake2b(data, digest_size=16).digest(), SAME))
+            continue
+        target = stage / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        done.append((rel, key, hashlib.blake2b(target.read_bytes(), digest_size=16).digest(), NEW))
+    return done
+
+
+def _intact(path: Path, entry: Entry) -> bool:
+    """Whether the file is still as the last build wrote it (else it is made again)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_size == entry.size and st.st_mtime_ns == entry.mtime_ns
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file has exactly these bytes (when the manifest cannot vouch for it)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _entry(path: Path, key: bytes | None, digest: bytes) -> Entry:
+    st = path.stat()
+    return Entry(key, digest, st.st_size, st.st_mtime_ns)
+
+
+def _apply(stage: Path, output: Path, changed: list[str], gone: list[str]) -> None:
+    """Move each changed file into ``output`` (an atomic rename each) and remove the files no
+    page makes any more, with the folders they leave empty."""
+    made: set[Path] = set()
+    for rel in changed:
+        target = output / rel
+        _parent(target, made)
+        os.replace(stage / rel, target)
+    for rel in gone:
+        target = output / rel
+        target.unlink(missing_ok=True)
+        folder = target.parent
+        while folder != output and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
+
+def _distrust(manifest: Path | None) -> None:
+    """Drop the manifest while the output changes: if the build dies midway, the next one
+    trusts nothing and makes a whole new folder."""
+    if manifest is not None:
+        manifest.unlink(missing_ok=True)
+
+
+def _link_kept(output: Path, stage: Path, rels: list[str]) -> None:
+    made: set[Path] = set()
+    for rel in rels:
+        target = stage / rel
+        _parent(target, made)
+        os.link(output / rel, target)
+
+
+def _relink_same(new: Path, current: Path) -> tuple[int, int]:
+    """Files of the new search bundle with the same bytes as the current one's become links to
+    those, so they keep their times and a sync does not upload them again. Returns the number of
+    files that changed and of those that went."""
+    fresh = {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
+    changed = 0
+    for rel in fresh:
+        path, old = new / rel, current / rel
+        if old.is_file() and old.stat().st_size == path.stat().st_size and old.read_bytes() == path.read_bytes():
+            path.unlink()
+            os.link(old, path)
+        else:
+            changed += 1
+    gone = sum(1 for p in current.rglob("*") if p.is_file() and p.relative_to(current) not in fresh)
+    return changed, gone
+
+
+def _keep_bundle(output: Path, search: bool) -> int:
+    """The search bundle's file count when pages are unchanged; removed when search is off."""
+    current = output / BUNDLE
+    if not search:
+        if current.is_dir():
+            shutil.rmtree(current)
+        return 0
+    return sum(1 for p in current.rglob("*") if p.is_file())
 
 
 def _parent(target: Path, made: set[Path]) -> None:

@@ -13,7 +13,7 @@ import sitegen
 from sitegen.config import schema_rows
 
 ORDER = ["errors", "config", "i18n", "model", "markdown", "formats", "cache", "load", "schedule", "indexes", "plan",
-         "health", "render", "write", "search", "build", "check", "scaffold", "watch", "serve", "cli"]
+         "pagekeys", "health", "render", "write", "search", "build", "check", "scaffold", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
 

@@ -1,0 +1,102 @@
+"""Page keys: a digest of everything a page's bytes depend on, so a rebuild can skip a page
+whose key is the one its file was written with.
+
+A page's bytes come from its template (and the templates it includes), the globals every
+template sees (config, build time, messages, navigation, asset names) and its own context:
+the salt covers the first two, ``PageKeys.key`` the third. Articles, terms and stories are
+digested once per build and stand for themselves in every page that shows them, with the
+article's URL (a page links to it). A value of a kind this module does not know makes the page
+unkeyable (``None``): it is then always rendered, never wrongly kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Iterable
+
+from markupsafe import Markup
+
+from sitegen import __version__
+from sitegen.indexes import Story, Term
+from sitegen.model import Article
+from sitegen.plan import Page, Plan
+
+PLAIN = (str, int, float, bool, type(None), bytes, Markup)
+DATES = (datetime, date, time, timedelta)
+
+
+class Unkeyable(TypeError):
+    """A context value whose bytes this module cannot vouch for."""
+
+
+def template_salt(folders: Iterable[Path], *parts: Any) -> bytes:
+    """A digest of every template file (path and bytes) in ``folders`` and of ``parts``
+    (settings, build time, messages...): any change makes every page's key new."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr((__version__, parts)).encode("utf-8"))
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            h.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return h.digest()
+
+
+class PageKeys:
+    """Keys of the pages of one plan; digests of shared objects are made once and reused."""
+
+    def __init__(self, plan: Plan, salt: bytes):
+        self.urls = plan.urls
+        self.salt = salt + _digest(repr((tuple(map(self.token, plan.nav)), tuple(map(self.token, plan.feeds)))))
+        self._shared: dict[int, tuple[Any, str]] = {}  # id -> (the object, kept alive so ids stay unique; digest)
+
+    def key(self, page: Page) -> bytes | None:
+        """The page's key, or None when its bytes cannot be vouched for (never kept)."""
+        if page.produce is not None:
+            return None  # feeds and sitemaps are made by code, from many articles: cheap to redo
+        try:
+            parts = (page.url, page.template, page.title, page.source, page.description,
+                     self.token(page.context), self.token(page.pager))
+        except Unkeyable:
+            return None
+        return self.salt + _digest(repr(parts))
+
+    def token(self, value: Any) -> Any:
+        """``value`` as plain data with a stable repr."""
+        kind = type(value)
+        if kind in PLAIN or isinstance(value, PLAIN):
+            return value
+        if kind is Article or kind is Term or kind is Story:
+            return self._shared_digest(value)
+        if kind is list or kind is tuple:
+            return tuple(map(self.token, value))
+        if kind is dict:
+            return tuple((key, self.token(item)) for key, item in value.items())
+        if isinstance(value, DATES):
+            return (kind.__name__, value.isoformat(), str(getattr(value, "tzinfo", "")))
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return (kind.__name__, *(self.token(getattr(value, f.name)) for f in dataclasses.fields(value)))
+        if kind is frozenset or kind is set:
+            return ("set", *sorted(map(repr, map(self.token, value))))
+        raise Unkeyable(f"cannot key a {kind.__name__}")
+
+    def _shared_digest(self, value: Article | Term | Story) -> str:
+        known = self._shared.get(id(value))
+        if known is not None:
+            return known[1]
+        if isinstance(value, Article):
+            text = repr((value, self.urls.get(value.path)))  # every field, and where it is linked to
+        else:  # a term or a story: its names and its articles
+            names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
+            text = repr((type(value).__name__, names, tuple(self._shared_digest(a) for a in value.articles)))
+        digest = _digest(text).hex()
+        self._shared[id(value)] = (value, digest)
+        return digest
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()

@@ -1,0 +1,169 @@
+"""Rebuilds render only pages whose inputs changed and write only files whose bytes changed,
+and still give exactly what a cold build of the same input gives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import sitegen.write as write_module
+from conftest import article_md, write_files
+from sitegen.build import build
+from sitegen.render import TemplateFailure
+
+CONFIG = "search: false\nbuild_time: 2024-08-01T00:00:00+00:00\n"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    """(inode, modification time) of every file: what changes when a file is written again."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def root(site):
+    files = {"sitegen.yaml": CONFIG}
+    for i in range(8):
+        files[f"content/2024/0{1 + i % 3}/s{i}.md"] = article_md(
+            f"Story number {i}", f"2024-0{1 + i % 3}-1{i}T10:00:00Z", ["World", "Business"][i % 2],
+            body=f"Topic {i % 4} words for the story, day {i}. " * 10, tags=f"[topic-{i % 4}]")
+    return site(files)
+
+
+def rebuild(root: Path, tmp: Path, **options) -> tuple[dict, dict, set[str]]:
+    """Warm build into tmp/out (after an earlier one) and cold build of the same input into a new
+    folder: (warm tree, cold tree, files the warm build wrote or removed)."""
+    out = tmp / "out"
+    before, before_bytes = stamps(out), tree(out)
+    result = build(root, out, **options)
+    cold = tmp / f"cold-{len(list(tmp.iterdir()))}"
+    build(root, cold, cache=False, **options)
+    after = stamps(out)
+    touched = {rel for rel in before.keys() | after.keys() if before.get(rel) != after.get(rel)}
+    now_bytes = tree(out)
+    differing = {rel for rel in before_bytes.keys() | now_bytes.keys() if before_bytes.get(rel) != now_bytes.get(rel)}
+    assert touched == differing, "a file was rewritten with the same bytes, or changed without being written"
+    assert result.changed + result.removed == len(touched)
+    return tree(out), tree(cold), touched
+
+
+def test_a_rebuild_with_no_change_renders_and_writes_nothing(root, tmp_path):
+    first = build(root, tmp_path / "out")
+    assert first.changed == first.files
+    before = stamps(tmp_path / "out")
+    again = build(root, tmp_path / "out")
+    assert stamps(tmp_path / "out") == before
+    assert (again.changed, again.removed) == (0, 0)
+    pages_made_by_code = sum(1 for p in before if p.endswith((".xml", ".json", ".txt")))
+    assert again.rendered <= pages_made_by_code  # feeds, sitemaps: made again, found the same, not written
+
+
+def test_each_kind_of_change_gives_the_cold_build_and_writes_only_what_differs(root, tmp_path):
+    build(root, tmp_path / "out")
+    steps = [
+        ("edit a body", lambda: write_files(root, {"content/2024/01/s0.md": article_md(
+            "Story number 0", "2024-01-10T10:00:00Z", "World", body="A new body.", tags="[topic-0]")})),
+        ("retitle", lambda: write_files(root, {"content/2024/02/s1.md": article_md(
+            "Story number one, retitled", "2024-02-11T10:00:00Z", "Business",
+            body="Topic 1 words for the story, day 1. " * 10, tags="[topic-1]")})),
+        ("add", lambda: write_files(root, {"content/2024/02/new.md": article_md("A new story", "2024-02-20")})),
+        ("rename a file", lambda: (root / "content/2024/02/new.md").rename(root / "content/2024/02/renamed.md")),
+        ("delete", lambda: (root / "content/2024/03/s2.md").unlink()),
+        ("static file", lambda: write_files(root, {"static/extra.txt": "hello\n"})),
+        ("template", lambda: write_files(root, {"templates/partials/byline.html": "<p class=\"byline\">by the desk</p>\n"})),
+        ("config", lambda: write_files(root, {"sitegen.yaml": CONFIG + "title: The Harbour Times\n"})),
+        ("remove static", lambda: (root / "static/extra.txt").unlink()),
+    ]
+    for name, change in steps:
+        change()
+        warm, cold, touched = rebuild(root, tmp_path)
+        assert warm == cold, name
+        # a renamed file keeps its URL (made from its title): rendered again, same bytes, not written
+        assert bool(touched) == (name != "rename a file"), name
+        if name == "edit a body":
+            # its own page changed; most pages (other months, other sections...) were not touched
+            assert "2024/01/10/story-number-0/index.html" in touched
+            assert "2024/03/index.html" not in touched and len(touched) < len(warm) // 2
+        if name == "delete":
+            assert "2024/03/12/story-number-2/index.html" not in warm
+            assert not (tmp_path / "out/2024/03/12/story-number-2").exists()  # its folder went too
+        if name == "config":
+            assert len(touched) > len(warm) // 2  # the title is on every page
+
+
+def test_a_hand_edited_or_deleted_output_file_is_made_again(root, tmp_path):
+    out = tmp_path / "out"
+    build(root, out)
+    good = tree(out)
+    (out / "index.html").write_text("vandalised", encoding="utf-8")
+    (out / "2024/01/10/story-number-0/index.html").unlink()
+    result = build(root, out)
+    assert tree(out) == good
+    assert result.changed == 2
+
+
+def test_a_template_error_in_a_rebuild_leaves_the_output_as_it_was(root, tmp_path):
+    out = tmp_path / "out"
+    build(root, out)
+    before = stamps(out)
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z", body="Edited."),
+                       "templates/partials/byline.html": "{{ no_such_thing }}\n"})
+    with pytest.raises(TemplateFailure):
+        build(root, out)
+    assert stamps(out) == before
+    (root / "templates/partials/byline.html").unlink()
+    warm, cold, _ = rebuild(root, tmp_path)
+    assert warm == cold
+
+
+def test_rendering_in_several_processes_gives_what_one_process_gives(site, tmp_path, monkeypatch):
+    files = {"sitegen.yaml": CONFIG}
+    for i in range(40):
+        files[f"content/{i:02d}.md"] = article_md(f"Parallel story {i}", f"2023-0{1 + i % 9}-{1 + i % 28:02d}",
+                                                 ["World", "Sport", "Arts"][i % 3], body=f"Words {i % 5}. " * 20)
+    root = site(files)
+    monkeypatch.setattr(write_module, "PARALLEL_FROM", 10)
+    one = build(root, tmp_path / "one", jobs=1)
+    two = build(root, tmp_path / "two", jobs=2)
+    assert one.pages > 10 and tree(tmp_path / "one") == tree(tmp_path / "two")
+    write_files(root, {"content/07.md": article_md("Parallel story 7", "2023-08-08", "Sport", body="Edited.")})
+    warm = build(root, tmp_path / "two", jobs=2)
+    assert 0 < warm.changed < warm.files
+    build(root, tmp_path / "cold", jobs=1, cache=False)
+    assert tree(tmp_path / "two") == tree(tmp_path / "cold")
+    # a template error in a worker process is the build's error, with its template line
+    write_files(root, {"templates/partials/byline.html": "ok\n{{ missing_value }}\n"})
+    with pytest.raises(TemplateFailure) as failure:
+        build(root, tmp_path / "two", jobs=2)
+    assert str(failure.value.diagnostic).startswith("templates/partials/byline.html:2: error: UndefinedError")
+
+
+def test_search_is_indexed_again_only_when_pages_change(root, tmp_path):
+    write_files(root, {"sitegen.yaml": CONFIG.replace("search: false", "search: true")})
+    out = tmp_path / "out"
+    build(root, out)
+    bundle = {rel: stamp for rel, stamp in stamps(out).items() if rel.startswith("pagefind/")}
+    assert bundle
+    build(root, out)
+    assert {rel: stamp for rel, stamp in stamps(out).items() if rel.startswith("pagefind/")} == bundle
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z",
+                                                           body="Zebras crossed the harbour.")})
+    warm, cold, touched = rebuild(root, tmp_path)
+    assert warm == cold
+    assert any(rel.startswith("pagefind/") for rel in touched)
+
+
+def test_no_cache_builds_everything_and_a_later_rebuild_is_still_right(root, tmp_path):
+    out = tmp_path / "out"
+    build(root, out)
+    build(root, out, cache=False)  # rewrites every file; the manifest it did not update no longer matches
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z", body="Later.")})
+    warm, cold, _ = rebuild(root, tmp_path)
+    assert warm == cold
+    assert os.listdir(root / ".sitegen-cache")
