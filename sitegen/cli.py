@@ -14,6 +14,7 @@ from pathlib import Path
 from sitegen import __version__
 from sitegen.build import BuildResult, StrictFailure, build
 from sitegen.errors import BuildError, ConfigError
+from sitegen.importers import FORMATS, import_archive
 from sitegen.render import TemplateFailure
 
 
@@ -41,7 +42,19 @@ def parser() -> argparse.ArgumentParser:
                    help="build into this folder and keep it (default: a private temporary folder, removed on exit)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=_port, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    _add_import(sub)
     return p
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("import", help="turn an archive from another system into sitegen content",
+                       description="Convert an archive (Pelican, Hugo or Jekyll content, IPTC ninjs JSON, plain-text "
+                                   "scrapes) into Markdown articles with front matter, as "
+                                   "INTO/<section>/<year>/<slug>.md, never overwriting a file.")
+    i.add_argument("format", choices=list(FORMATS), metavar="FORMAT", help=f"one of: {', '.join(FORMATS)}")
+    i.add_argument("src", type=Path, metavar="SRC", help="the archive: its content folder (or site folder), or one file")
+    i.add_argument("--into", type=Path, default=Path("content"), metavar="DIR",
+                   help="the folder to write the articles into (default: content)")
 
 
 def _port(text: str) -> int:
@@ -60,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_watch(args) if args.watch else run_build(args)
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "import":
+        return run_import(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -125,6 +140,25 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"sitegen: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """`sitegen import`: 0 all imported (warnings allowed), 1 some articles skipped, 2 bad usage."""
+    if not args.src.exists():
+        print(f"sitegen: error: no archive at {args.src}", file=sys.stderr)
+        return 2
+    if args.into.exists() and not args.into.is_dir():
+        print(f"sitegen: error: {args.into} is not a folder", file=sys.stderr)
+        return 2
+    if args.src.resolve().is_relative_to(args.into.resolve()):
+        print(f"sitegen: error: the archive {args.src} is inside {args.into}: import it into another folder",
+              file=sys.stderr)
+        return 2
+    result = import_archive(args.format, args.src, args.into)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    print(f"imported {result.imported} articles into {args.into.as_posix().rstrip('/')}/, {result.skipped} skipped")
+    return 1 if result.skipped else 0
 
 
 def _report(result: BuildResult, quiet: bool) -> None:

@@ -1,6 +1,7 @@
 """The pipeline's direction of imports: a module imports only the stages to its left.
 
-errors -> config -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build -> cli
+errors -> config -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build
+-> importers -> cli
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sitegen
 from sitegen.config import schema_rows
 
 ORDER = ["errors", "config", "model", "markdown", "formats", "cache", "load", "indexes", "plan", "render", "write",
-         "search", "build", "watch", "serve", "cli"]
+         "search", "build", "importers", "watch", "serve", "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
 
