@@ -70,14 +70,13 @@ class Outcome:
         self.diagnostics.append(warning(path, line, message))
 
 
-def files_below(src: Path, suffixes: tuple[str, ...], root: Path | None = None) -> list[tuple[Path, str]]:
-    """(file, its path inside ``root``, default SRC) for SRC itself when it is a file, else for
-    every file below it with one of ``suffixes``, sorted; hidden files and folders and editor
-    backups are left out, as sitegen's loader does."""
+def files_below(src: Path, suffixes: tuple[str, ...]) -> list[tuple[Path, str]]:
+    """(file, its path inside SRC) for SRC itself when it is a file, else for every file below
+    it with one of ``suffixes``, sorted; hidden files and folders and editor backups are left
+    out, as sitegen's loader does."""
     if src.is_file():
         return [(src, src.name)]
-    root = root or src
-    return [(p, p.relative_to(root).as_posix()) for p in sorted(src.rglob("*"))
+    return [(p, p.relative_to(src).as_posix()) for p in sorted(src.rglob("*"))
             if p.suffix.lower() in suffixes and p.is_file()
             and not any(is_ignored(part) for part in p.relative_to(src).parts)]
 

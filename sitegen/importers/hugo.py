@@ -51,8 +51,7 @@ def hugo_root(src: Path) -> Path:
 
 
 def hugo_sources(src: Path) -> list[tuple[Path, str]]:
-    root = hugo_root(src)
-    return files_below(root, MARKDOWN + HUGO_OTHER, root)
+    return files_below(hugo_root(src), MARKDOWN + HUGO_OTHER)
 
 
 def convert_hugo(source: Source) -> Outcome:

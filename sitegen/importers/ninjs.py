@@ -107,14 +107,14 @@ def _item(item: dict[str, Any], start: int, keys: dict[str, int], where: str, ou
         out.warn(where, at("pubstatus"), f"pubstatus '{status}': imported as a draft")
     body = _body(item, title)
     located = one_line(item.get("located"))
-    if located and located.split(",")[0].casefold() not in body[:120].casefold():
+    if located and body and located.split(",")[0].casefold() not in body[:120].casefold():
         body = f"{located} — {body}" if re.match(r"[\w\"'“‘(]", body) else f"{located}\n\n{body}"
-    uri = one_line(item.get("uri"))
+    uri, slugline = one_line(item.get("uri")), one_line(item.get("slugline"))
     picture = _picture(item, where, at("associations"), out)
     out.entries.append(Entry(
         origin=where, line=start, title=title, date=date, body=body,
         updated=dates.get("versioncreated", "") if dates.get("versioncreated", date) != date else "",
-        slug=slugify(one_line(item.get("slugline"))) if one_line(item.get("slugline")) else "",
+        slug=slugify(slugline) if slugline else "",
         section=subjects[0] if subjects else "",
         tags=unique(subjects[1:], name_list(item.get("keywords"))),
         authors=_byline(one_line(item.get("byline") or item.get("by"))),
