@@ -14,6 +14,7 @@ from pathlib import Path
 from sitegen import __version__
 from sitegen.build import BuildResult, StrictFailure, build
 from sitegen.errors import BuildError, ConfigError
+from sitegen.importers import FORMATS, import_archive
 from sitegen.render import TemplateFailure
 
 
@@ -49,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
                    help="show articles dated after now at once (by default they appear at their moment)")
     for add in (_add_init, _add_new, _add_check):  # authoring commands
         add(sub)
+    _add_import(sub)
     return p
 
 
@@ -56,6 +58,17 @@ def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a number of processes (1 or more): {text!r}")
     return int(text)
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    i = sub.add_parser("import", help="turn an archive from another system into sitegen content",
+                       description="Convert an archive (Pelican, Hugo or Jekyll content, IPTC ninjs JSON, plain-text "
+                                   "scrapes) into Markdown articles with front matter, as "
+                                   "INTO/<section>/<year>/<slug>.md, never overwriting a file.")
+    i.add_argument("format", choices=list(FORMATS), metavar="FORMAT", help=f"one of: {', '.join(FORMATS)}")
+    i.add_argument("src", type=Path, metavar="SRC", help="the archive: its content folder (or site folder), or one file")
+    i.add_argument("--into", type=Path, default=Path("content"), metavar="DIR",
+                   help="the folder to write the articles into (default: content)")
 
 
 def _port(text: str) -> int:
@@ -76,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_serve(args)
     if getattr(args, "authoring", None):
         return args.authoring(args)
+    if args.command == "import":
+        return run_import(args)
     return 2  # pragma: no cover - argparse requires a command
 
 
@@ -141,6 +156,25 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"sitegen: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """`sitegen import`: 0 all imported (warnings allowed), 1 some articles skipped, 2 bad usage."""
+    if not args.src.exists():
+        print(f"sitegen: error: no archive at {args.src}", file=sys.stderr)
+        return 2
+    if args.into.exists() and not args.into.is_dir():
+        print(f"sitegen: error: {args.into} is not a folder", file=sys.stderr)
+        return 2
+    if args.src.resolve().is_relative_to(args.into.resolve()):
+        print(f"sitegen: error: the archive {args.src} is inside {args.into}: import it into another folder",
+              file=sys.stderr)
+        return 2
+    result = import_archive(args.format, args.src, args.into)
+    for diagnostic in result.diagnostics:
+        print(diagnostic, file=sys.stderr)
+    print(f"imported {result.imported} articles into {args.into.as_posix().rstrip('/')}/, {result.skipped} skipped")
+    return 1 if result.skipped else 0
 
 
 def _report(result: BuildResult, quiet: bool) -> None:

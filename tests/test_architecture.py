@@ -1,6 +1,7 @@
 """The pipeline's direction of imports: a module imports only the stages to its left.
 
-errors -> config -> i18n -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build -> cli
+errors -> config -> i18n -> model -> markdown -> formats -> load -> indexes -> plan -> render -> write -> search -> build
+-> importers -> cli
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sitegen
 from sitegen.config import schema_rows
 
 ORDER = ["errors", "config", "i18n", "model", "markdown", "formats", "cache", "load", "schedule", "indexes", "plan",
-         "pagekeys", "health", "render", "write", "search", "build", "check", "scaffold", "watch", "serve", "cli"]
+         "pagekeys", "health", "render", "write", "search", "build", "check", "scaffold", "importers", "watch", "serve",
+         "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"
 
