@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from sitegen.cache import ArticleCache
+from sitegen.cache import ArticleCache, ResultCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
 from sitegen.i18n import Messages, load_messages
@@ -84,13 +84,14 @@ class Planned:
                                     *self.message_problems]))
 
 
-def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False) -> Planned:
-    """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache``)."""
+def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
+               results: ResultCache | None = None) -> Planned:
+    """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache`` and ``results``)."""
     loaded = load(site, config, include_drafts=drafts, cache=cache)
     # Scheduling, after the cache: the schedule is judged afresh on every build.
     scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
     loaded = replace(loaded, articles=scheduled.articles)
-    indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held)
+    indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results)
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
     build_time = config.resolved_build_time(newest)
     statics = static_copies([theme_dir("static"), site / "static"])
@@ -131,9 +132,11 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     check_output(out, site, site / config.content_dir)
 
     articles_cache = ArticleCache(site, config, enabled=cache)
-    planned = plan_build(site, config, drafts=drafts, cache=articles_cache, future=future)
+    results = ResultCache(site, enabled=cache)
+    planned = plan_build(site, config, drafts=drafts, cache=articles_cache, future=future, results=results)
     scheduled = planned.scheduled
     articles_cache.save()
+    results.save()
     loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
                                                    planned.statics, planned.contents)
     diagnostics = planned.diagnostics

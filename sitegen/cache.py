@@ -88,3 +88,42 @@ class ArticleCache:
 
 def stats(cache: ArticleCache) -> dict[str, Any]:
     return {"cached": len(cache.entries), "used": len(cache.used)}
+
+
+class ResultCache:
+    """Whole-archive results of the last build (related articles and stories), each kept with a
+    digest of its inputs: the same digest gives the result back instead of computing it again.
+    One file per name; saved atomically, only when a result was computed anew."""
+
+    def __init__(self, site: Path, enabled: bool = True):
+        self.folder = site / CACHE_DIR
+        self.enabled = enabled
+        self.pending: dict[str, tuple[bytes, Any]] = {}
+
+    def get(self, name: str, key: bytes) -> Any | None:
+        if not self.enabled:
+            return None
+        try:
+            with (self.folder / f"{name}.pickle").open("rb") as f:
+                stored_key, value = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            return None
+        return value if stored_key == key else None
+
+    def put(self, name: str, key: bytes, value: Any) -> None:
+        self.pending[name] = (key, value)
+
+    def save(self) -> None:
+        if not self.enabled:
+            return
+        for name, entry in self.pending.items():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.folder / f"{name}.pickle")
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        self.pending.clear()

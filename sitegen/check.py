@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.build import Planned, plan_build
-from sitegen.cache import ArticleCache
+from sitegen.cache import ArticleCache, ResultCache
 from sitegen.config import Config, load_config
 from sitegen.errors import ConfigError, Diagnostic
 from sitegen.health import Finding, health
@@ -73,7 +73,8 @@ def check(site: Path, *, drafts: bool = False, now: datetime | None = None) -> R
     shown = site.as_posix()
     site = site.absolute()
     config = load_config(site)
-    planned = plan_build(site, config, drafts=drafts, cache=ArticleCache(site, config))  # never saved
+    planned = plan_build(site, config, drafts=drafts, cache=ArticleCache(site, config),
+                         results=ResultCache(site))  # read, never saved
     findings = [*_stage_findings(planned), *render_problems(site, config, planned)]
     line_of = _line_finder(site)
     findings += health((*planned.loaded.articles, *planned.scheduled.held), planned.provided, config.content_dir,

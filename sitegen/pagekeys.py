@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import operator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterable
-
-from markupsafe import Markup
+from typing import Any, Callable, Iterable
 
 from sitegen import __version__
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
 
-PLAIN = (str, int, float, bool, type(None), bytes, Markup)
 DATES = (datetime, date, time, timedelta)
+
+
+_FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
 
 
 class Unkeyable(TypeError):
@@ -51,37 +53,49 @@ class PageKeys:
 
     def __init__(self, plan: Plan, salt: bytes):
         self.urls = plan.urls
-        self.salt = salt + _digest(repr((tuple(map(self.token, plan.nav)), tuple(map(self.token, plan.feeds)))))
-        self._shared: dict[int, tuple[Any, str]] = {}  # id -> (the object, kept alive so ids stay unique; digest)
+        # id -> (the object, kept alive so ids stay unique; its plain form): articles, terms and stories
+        # by digest, other frozen values (links, related lists) as plain data
+        self._shared: dict[int, tuple[Any, Any]] = {}
+        self.salt = salt + _digest(self.text([plan.nav, plan.feeds]))
 
     def key(self, page: Page) -> bytes | None:
         """The page's key, or None when its bytes cannot be vouched for (never kept)."""
         if page.produce is not None:
             return None  # feeds and sitemaps are made by code, from many articles: cheap to redo
         try:
-            parts = (page.url, page.template, page.title, page.source, page.description,
-                     self.token(page.context), self.token(page.pager))
-        except Unkeyable:
+            text = self.text([page.url, page.template, page.title, page.source, page.description,
+                              page.context, page.pager])
+        except (Unkeyable, TypeError, ValueError):
             return None
-        return self.salt + _digest(repr(parts))
+        return self.salt + _digest(text)
 
-    def token(self, value: Any) -> Any:
-        """``value`` as plain data with a stable repr."""
+    def text(self, value: Any) -> str:
+        """``value`` written out as JSON (by the C encoder), with what JSON has no form for
+        (dataclasses, dates, articles) turned into plain data by ``plain``."""
+        return json.dumps(value, default=self.plain, ensure_ascii=False, check_circular=False)
+
+    def plain(self, value: Any) -> Any:
+        """Plain data standing for a value JSON cannot write itself (called by the encoder)."""
         kind = type(value)
-        if kind in PLAIN or isinstance(value, PLAIN):
-            return value
+        fields_of = _FIELDS.get(kind)
+        if fields_of is not None:  # most values: links, related links, pagers, calendar cells
+            return kind.__name__, fields_of(value)
+        known = self._shared.get(id(value))
+        if known is not None:
+            return known[1]
         if kind is Article or kind is Term or kind is Story:
             return self._shared_digest(value)
-        if kind is list or kind is tuple:
-            return tuple(map(self.token, value))
-        if kind is dict:
-            return tuple((key, self.token(item)) for key, item in value.items())
         if isinstance(value, DATES):
-            return (kind.__name__, value.isoformat(), str(getattr(value, "tzinfo", "")))
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return (kind.__name__, *(self.token(getattr(value, f.name)) for f in dataclasses.fields(value)))
+            return [kind.__name__, value.isoformat(), str(getattr(value, "tzinfo", ""))]
+        if isinstance(value, bytes):
+            return ["bytes", value.hex()]
         if kind is frozenset or kind is set:
-            return ("set", *sorted(map(repr, map(self.token, value))))
+            return ["set", *sorted(self.text(item) for item in value)]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names = [f.name for f in dataclasses.fields(value)]
+            getter = operator.attrgetter(*names)
+            _FIELDS[kind] = getter if len(names) > 1 else (lambda v, g=getter: (g(v),))
+            return self.plain(value)
         raise Unkeyable(f"cannot key a {kind.__name__}")
 
     def _shared_digest(self, value: Article | Term | Story) -> str:

@@ -90,7 +90,7 @@ class Renderer:
         self.env.filters["date"] = lambda value, fmt="medium": self.messages.date(value, fmt, self.zone)
         self.env.filters["number"] = self.messages.number
         self.env.filters["language_list"] = self.messages.join
-        self.env.globals.update({"_": self.messages.markup, "month_names": self.messages.month_names,
+        self.env.globals.update({"_": self.message, "month_names": self.messages.month_names,
                                  "month_year": self.messages.month_year})
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
@@ -98,9 +98,29 @@ class Renderer:
         self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
                                 absolute_url=self.absolute_url, site_feeds=list(plan.feeds), row=self.row)
         self._rows: dict[tuple[str, int, bool], Markup] = {}
+        self._fixed: dict[str, Markup] = {}  # messages without values: the same on every page
+        self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles by (path,)
+
+    def message(self, msgid: str, count: int | None = None, **values: Any) -> Markup:
+        """Templates' ``_()``: a message of the site's language (see i18n.Messages.markup)."""
+        if count is None and not values:
+            text = self._fixed.get(msgid)
+            if text is None:
+                text = self._fixed[msgid] = self.messages.markup(msgid)
+            return text
+        return self.messages.markup(msgid, count, **values)
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""
+        key = (target.path,) if isinstance(target, Article) else target if isinstance(target, str) else None
+        if key is not None:
+            url = self._urls.get(key)
+            if url is None:
+                url = self._urls[key] = self._url_for(target)
+            return url
+        return self._url_for(target)
+
+    def _url_for(self, target: Any) -> str:
         if isinstance(target, Article):
             target = self.urls[target.path]
         elif isinstance(target, Term):

@@ -181,14 +181,15 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             _distrust(manifest)
             swap(stage, output)
         else:  # in place: each changed file by an atomic rename, nothing else touched
-            _distrust(manifest)
-            _apply(stage, output, changed, gone)
+            if changed or gone:
+                _distrust(manifest)
+                _apply(stage, output, changed, gone)
             new.entries = {rel: old.entries[rel] if fate == KEPT else _entry(output / rel, key, digest)
                            for rel, key, digest, fate in done}
             bundle = _keep_bundle(output, finish is not None)
         new.search = finish is not None
         removed = len(gone)
-        if manifest is not None:
+        if manifest is not None and not (in_place and new.entries == old.entries and manifest.exists()):
             new.save(manifest)
         return Written(len(done) + bundle, sum(fate != KEPT for *_, fate in done), len(changed) + bundle_changed,
                        removed + bundle_gone, in_place)

@@ -3,8 +3,11 @@ dates, terms (sections, tags, authors, sources), related articles and stories.""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
+from sitegen.cache import ResultCache
 from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
@@ -12,6 +15,7 @@ from sitegen.indexes.related import RelatedItem, resolve_explicit
 from sitegen.indexes.similar import Match, compute_related
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
+from sitegen.indexes import similar as similar_module, stories as stories_module
 from sitegen.model import Article
 
 
@@ -27,16 +31,51 @@ class Indexes:
 
 
 def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
-                  hidden: tuple[Article, ...] = ()) -> tuple[Indexes, list[Diagnostic]]:
-    """``hidden``: articles not on the site now (scheduled, expired) that references may name."""
+                  hidden: tuple[Article, ...] = (), results: ResultCache | None = None) -> tuple[Indexes, list[Diagnostic]]:
+    """``hidden``: articles not on the site now (scheduled, expired) that references may name;
+    ``results`` keeps related articles and stories for the next build with the same input."""
     config = config or Config()
     related, diagnostics = resolve_explicit(articles, config.content_dir, hidden)
-    similar = compute_related(articles, config.related)
-    stories = build_stories(articles, similar, config.related)
+    similar, stories = _similar_and_stories(articles, config, results)
     story_of = {article.path: story for story in stories for article in story.articles}
     terms = {kind: build_terms(articles, kind) for kind in KINDS}
     indexes = Indexes(articles, related, build_dates(articles, config.zone), terms, similar, stories, story_of)
     return indexes, diagnostics
+
+
+def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None
+                         ) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
+    """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
+    kept between builds by a digest of everything they read."""
+    key = _similar_key(articles, config) if results is not None else b""
+    kept = results.get("related", key) if results is not None else None
+    if kept is not None:
+        by_path = {a.path: a for a in articles}
+        plain_similar, plain_stories = kept
+        similar = {path: tuple(Match(by_path[other], score, terms, tags) for other, score, terms, tags in matches)
+                   for path, matches in plain_similar.items()}
+        stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
+        return similar, stories
+    similar = compute_related(articles, config.related)
+    stories = build_stories(articles, similar, config.related)
+    if results is not None:
+        results.put("related", key, (
+            {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
+            tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
+    return similar, stories
+
+
+def _similar_key(articles: tuple[Article, ...], config: Config) -> bytes:
+    """A digest of what related articles and stories read: the code, the settings, and each
+    article's path, date, title, summary, tags and body."""
+    h = hashlib.blake2b(digest_size=16)
+    for module in (similar_module, stories_module):
+        h.update(Path(module.__file__ or "").read_bytes())
+    h.update(repr(config.related).encode("utf-8"))
+    for a in sorted(articles, key=lambda a: a.sort_key):
+        h.update(repr((a.path, a.date.isoformat(), a.title, a.summary, a.tags)).encode("utf-8"))
+        h.update(hashlib.blake2b(a.body_html.encode("utf-8"), digest_size=16).digest())
+    return h.digest()
 
 
 __all__ = ["DateIndex", "Indexes", "Match", "RelatedItem", "Story", "Term", "build_indexes"]
