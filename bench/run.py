@@ -4,8 +4,10 @@
     python bench/run.py --sizes 50000 --runs 1 --systems sitegen,hugo
     python bench/run.py --sizes 1000000 --runs 1 --systems sitegen
 
-Cases: ``cold`` (no cache, empty output), ``edit`` (warm rebuild after editing one
-article), ``noop`` (warm rebuild, nothing changed). For each system and case it prints
+Cases, in this order: ``cold`` (no cache, empty output), ``noop`` (warm rebuild, nothing
+changed), ``edit`` (warm rebuild after appending a sentence to one article; another sentence
+in each run). sitegen builds the comparable page set without its search index (``search:
+false``), since the peers build none. For each system and case it prints
 wall and CPU seconds (median, min, max), peak memory (max RSS), pages written, and the
 ratio of sitegen's median wall time to each peer's. The peers run from their own virtual
 environment (bench/work/peers-venv, made on first use with ``pip install pelican markdown
@@ -138,17 +140,18 @@ class Hugo(System):
 SYSTEMS = {"sitegen": Sitegen, "pelican": Pelican, "hugo": Hugo}
 
 
-def edit_one(system: System) -> tuple[Path, str]:
-    """Append a sentence to one article (the same in every system); returns what to restore."""
+def edit_one(system: System, run: int) -> tuple[Path, str]:
+    """Append a sentence to one article (the same in every system, another in each run, so each
+    run is a real change from the last build); returns what to restore."""
     target = sorted(system.content().rglob("*.md"))[len(list(system.content().rglob("*.md"))) // 2]
     text = target.read_text(encoding="utf-8")
-    target.write_text(text + EDIT_MARK, encoding="utf-8")
+    target.write_text(text + EDIT_MARK + f"(Run {run + 1}.)\n", encoding="utf-8")
     return target, text
 
 
 def run_case(system: System, n: int, case: str, runs: int, timeout: float) -> list[Run]:
     results = []
-    for _ in range(runs):
+    for run in range(runs):
         restore = None
         if case == "cold":
             system.clean()
@@ -156,7 +159,7 @@ def run_case(system: System, n: int, case: str, runs: int, timeout: float) -> li
             if not system.output.is_dir():  # warm cases start from a built site
                 timed(system.command(), system.site, timeout)
             if case == "edit":
-                restore = edit_one(system)
+                restore = edit_one(system, run)
         wall, cpu, rss, ok, out = timed(system.command(), system.site, timeout)
         if restore:
             restore[0].write_text(restore[1], encoding="utf-8")
@@ -192,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1000,10000", help="comma-separated archive sizes (default 1000,10000)")
     p.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
     p.add_argument("--systems", default="sitegen,pelican,hugo")
-    p.add_argument("--cases", default="cold,edit,noop")
+    # noop before edit: an edit run leaves the output built from the edited article, restored after it
+    p.add_argument("--cases", default="cold,noop,edit")
     p.add_argument("--work", type=Path, default=HERE / "work", help="where archives and the peers venv live")
     p.add_argument("--timeout", type=float, default=3600, help="seconds before a single build is abandoned")
     args = p.parse_args(argv)
