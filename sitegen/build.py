@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from sitegen.cache import ArticleCache, ResultCache
+from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
 from sitegen.i18n import Messages, load_messages
@@ -106,6 +106,11 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
 def manifest_name(output: Path) -> str:
     """The cache file of what the last build wrote into ``output`` (one per output folder)."""
     return f"output-{hashlib.blake2b(str(output).encode('utf-8'), digest_size=8).hexdigest()}.pickle"
+
+
+def forget_output(site: Path, output: Path) -> None:
+    """Drop the manifest of an output folder that is going away (serve's private folder)."""
+    (site.absolute() / CACHE_DIR / manifest_name(output.absolute())).unlink(missing_ok=True)
 
 
 def output_folder(site: Path, config: Config, output: Path | None) -> Path:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote
 
+from sitegen.build import forget_output
 from sitegen.config import load_config
 from sitegen.errors import BuildError, ConfigError, SitegenError
 from sitegen.watch import Outcome, Session
@@ -398,6 +399,7 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
             thread.join(timeout=2)
             if private is not None:
                 shutil.rmtree(private, ignore_errors=True)
+                forget_output(site, out)
         finally:
             if main:
                 signal.signal(signal.SIGINT, signal.default_int_handler)

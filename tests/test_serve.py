@@ -269,6 +269,8 @@ def test_ctrl_c_stops_quickly_and_leaves_nothing_behind(news, serve, tmp_path):
         events.close()
     assert not private.parent.exists()
     assert not list(news.glob(".sitegen-public*")) and not (news / "public").exists()
+    assert (news / ".sitegen-cache").is_dir()  # the parsed articles stay for the next session...
+    assert not list((news / ".sitegen-cache").glob("output-*"))  # ...the gone folder's manifest does not
 
 
 def test_ctrl_c_leaves_a_chosen_output_folder_whole(news, serve, tmp_path):

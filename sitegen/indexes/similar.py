@@ -19,11 +19,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import count, repeat
 
-import numpy as np
-import scipy.sparse as sp
+import importlib
+from typing import Any
 
 from sitegen.config import RelatedConfig
 from sitegen.model import Article
+
+
+class _OnFirstUse:
+    """A module imported when first used: numpy and scipy take half a second to import, and a
+    rebuild whose related articles are kept from the last build never needs them."""
+
+    def __init__(self, name: str):
+        self._name = name
+        self._module: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+np: Any = _OnFirstUse("numpy")
+sp: Any = _OnFirstUse("scipy.sparse")
 
 TERMS_PER_ARTICLE = 24   # K: bounds the cost per article; more adds noise, not precision
 POSTINGS_PER_TERM = 200  # M: a term shared by thousands says little; its strongest articles suffice
