@@ -127,7 +127,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     keeps the plain names of .css and .js files (for a local server that swaps stylesheets live);
     ``cache=False`` parses every file afresh and leaves the article cache as it was; ``future``
     shows articles dated after "now" (``sitegen build --future``); ``jobs`` is the number of
-    processes that render pages (default: one per core)."""
+    processes that render pages (default: one per core, at most 8)."""
     started = time.perf_counter()
     site = site.absolute()
     config = load_config(site)
@@ -165,7 +165,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
     written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
                          copies=copies, manifest=articles_cache.folder / manifest_name(out) if cache else None,
-                         progress=progress, jobs=jobs or os.cpu_count() or 1,
+                         progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
                          finish=partial(index_site, glob=search_glob) if config.search else None)
     record(out, scheduled.next_change)
     return result(written.files, written)

@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--base-url", metavar="URL",
                    help="publish at this URL instead of base_url from sitegen.yaml (e.g. a preview under a sub-path)")
     b.add_argument("-j", "--jobs", type=_jobs, metavar="N",
-                   help="render pages in N processes (default: one per core)")
+                   help="render pages in N processes (default: one per core, at most 8)")
     b.add_argument("--watch", action="store_true",
                    help="keep watching the site and build again after every change, until Ctrl-C")
     s = sub.add_parser("serve", help="serve the site locally, rebuilding and reloading on every change",
