@@ -5,8 +5,11 @@ A page's bytes come from its template (and the templates it includes), the globa
 template sees (config, build time, messages, navigation, asset names) and its own context:
 the salt covers the first two, ``PageKeys.key`` the third. Articles, terms and stories are
 digested once per build and stand for themselves in every page that shows them, with the
-article's URL (a page links to it). A value of a kind this module does not know makes the page
-unkeyable (``None``): it is then always rendered, never wrongly kept.
+article's URL (a page links to it). A term or story stands for its names and its members' list
+fields (path, URL, date, title, summary, section, image), not their bodies: templates show a
+group's count and dates and list its members, and take bodies from the page's own articles.
+A value of a kind this module does not know makes the page unkeyable (``None``): it is then
+always rendered, never wrongly kept.
 """
 
 from __future__ import annotations
@@ -104,12 +107,20 @@ class PageKeys:
             return known[1]
         if isinstance(value, Article):
             text = repr((value, self.urls.get(value.path)))  # every field, and where it is linked to
-        else:  # a term or a story: its names and its articles
+        else:  # a term or a story: its names and its members as listings show them
             names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
-            text = repr((type(value).__name__, names, tuple(self._shared_digest(a) for a in value.articles)))
+            text = repr((type(value).__name__, names, tuple(self._member(a) for a in value.articles)))
         digest = _digest(text).hex()
         self._shared[id(value)] = (value, digest)
         return digest
+
+
+    def _member(self, article: Article) -> tuple:
+        """An article as a member of a term or story: what pages show of the group (its count,
+        first and last dates) and of a member in a list. Not the body: an edited body changes the
+        article's own pages, not every page that names one of its tags."""
+        return (article.path, self.urls.get(article.path), article.date.isoformat(), article.title,
+                article.summary, article.section, article.draft, article.image)
 
 
 def _digest(text: str) -> bytes:

@@ -75,7 +75,7 @@ class RelatedLink:
     article: Article | None
     text: str
     explicit: bool
-    score: float | None = None
+    score: float | None = None  # similarity, to two decimals (the theme shows a whole percent)
     terms: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
 
@@ -213,7 +213,10 @@ class _Planner:
         seen = {link.article.path for link in links if link.article}
         for match in self.ix.similar.get(article.path, ()):
             if match.article.path not in seen and match.article.path in self.article_urls:
-                links.append(RelatedLink(match.article, match.article.title, False, match.score, match.terms, match.tags))
+                # the score as pages show it (a whole percent): a change in the third decimal, which any edit
+                # elsewhere makes, then renders no page again
+                links.append(RelatedLink(match.article, match.article.title, False, round(match.score * 100) / 100,
+                                         match.terms, match.tags))
         links = links[: max(self.config.related.listed, len(self.ix.related.get(article.path, ())))]
         self._related[article.path] = links
         return links
