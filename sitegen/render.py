@@ -6,7 +6,6 @@ file. ``StrictUndefined`` makes a misspelt variable an error rather than a blank
 
 from __future__ import annotations
 
-import json
 import traceback
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from sitegen.errors import BuildError, Diagnostic, error
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
-from sitegen.plan import Page, Plan
+from sitegen.plan import Page, Plan, meta
 
 THEME = Path(__file__).parent / "theme"
 
@@ -59,13 +58,9 @@ class PageView:
 
 
 def script_json(value: Any) -> Markup:
-    """JSON for inside a ``<script>`` element: ``<``, ``>`` and ``&`` written as ``\\u003c`` and so on,
-    so no string in it (a title with ``</script>`` or ``<!--``) can end the element or open a comment."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return Markup(text)
+    """The ``jsonld`` filter: structured data (written out by the plan, or a template's own dict)
+    escaped for a ``<script>`` element (see plan.meta.script_json)."""
+    return Markup(meta.script_json(value))
 
 
 class Renderer:

@@ -121,7 +121,8 @@ class _Planner:
         if crumbs and crumbs[-1].url is None:  # the trail ends at this listing (its first page)
             page.context["breadcrumbs"] = crumbs = [*crumbs[:-1], Link(crumbs[-1].label, page.pager.base if page.pager else page.url)]
         if crumbs and "structured_data" not in page.context:
-            page.context["structured_data"] = [meta.breadcrumb_list([(c.label, c.url) for c in crumbs], self.config)]
+            page.context["structured_data"] = [meta.script_json(meta.breadcrumb_list([(c.label, c.url) for c in crumbs],
+                                                                                     self.config))]
         self.pages.append(page)
         return True
 
@@ -184,9 +185,10 @@ class _Planner:
         related = self.related_links(article)
         url = self.article_urls[article.path]
         crumbs = [Link(self.t("Home"), "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else [])
-        structured = [meta.news_article(article, url, self.config, section.name if section else "",
+        structured = [meta.script_json(data) for data in (
+                      meta.news_article(article, url, self.config, section.name if section else "",
                                         lambda name: self.urls.term("author", slugify(name))),
-                      meta.breadcrumb_list([*((c.label, c.url) for c in crumbs), (article.title, url)], self.config)]
+                      meta.breadcrumb_list([*((c.label, c.url) for c in crumbs), (article.title, url)], self.config))]
         return {
             "structured_data": structured,
             "section_term": section,
@@ -241,7 +243,7 @@ class _Planner:
             if pager.number == 1:
                 context = {"articles": list(chunk), "pager": pager, "section_blocks": blocks,
                            "archive_years": self.archive_years(),
-                           "structured_data": [meta.website(self.config, "/search/" if self.config.search else None)]}
+                           "structured_data": [meta.script_json(meta.website(self.config, "/search/" if self.config.search else None))]}
                 self.list_in_sitemap("/", chunk)
                 self.add(Page(url="/", template="home.html", title=self.config.title,
                               description=self.config.description, pager=pager, context=context))

@@ -1,15 +1,33 @@
 """schema.org structured data (JSON-LD) for pages: ``NewsArticle``, ``BreadcrumbList``,
-``WebSite``. Plain dicts with absolute URLs; the template writes them with the ``jsonld``
-filter, which escapes them for a ``<script>`` element."""
+``WebSite``. Plain dicts with absolute URLs; the plan keeps them written out (``script_json``),
+which the template's ``jsonld`` filter puts into a ``<script>`` element as they are: one
+string per page instead of nested dicts, for 30,000 pages at 10,000 articles."""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Sequence
 
 from sitegen.config import Config
 from sitegen.model import Article
 
 CONTEXT = "https://schema.org"
+
+
+class ScriptJson(str):
+    """JSON written for inside a ``<script>`` element (see ``script_json``)."""
+
+
+def script_json(value: Any) -> ScriptJson:
+    """JSON for inside a ``<script>`` element: ``<``, ``>`` and ``&`` written as ``\\u003c`` and so on,
+    so no string in it (a title with ``</script>`` or ``<!--``) can end the element or open a comment."""
+    if isinstance(value, ScriptJson):
+        return value
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return ScriptJson(text)
 
 
 def news_article(article: Article, url: str, config: Config, section: str = "",
