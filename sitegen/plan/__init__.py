@@ -8,18 +8,18 @@ ready lists here: no template loops over the whole archive.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.i18n import Messages, load_messages
-from sitegen.indexes import Indexes, Term
+from sitegen.indexes import Indexes
 from sitegen.model import Article, slugify
 from sitegen.plan import feeds, meta, sitemaps
 from sitegen.plan.feeds import FeedLink
 from sitegen.plan.paging import Pager, paginate
+from sitegen.plan.pages import DayCell, Link, Page, Period, Plan, RelatedLink, SectionBlock
 from sitegen.plan.urls import Urls, output_path
 
 KIND_LABELS = {"section": "Sections", "tag": "Tags", "author": "Authors", "source": "Sources"}  # message ids
@@ -27,72 +27,6 @@ KIND_LABEL = {"section": "Section: {name}", "tag": "Tag: {name}", "author": "Aut
 KIND_DESCRIPTIONS = {"section": "All sections of the archive.", "tag": "All tags of the archive.",
                      "author": "All authors of the archive.", "source": "All sources of the archive."}
 NAV_SECTIONS = 7
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    url: str                 # site path without the base path: '/2024/07/04/slug/'
-    template: str
-    title: str
-    source: str = ""         # what the page comes from (an article's path), for diagnostics
-    description: str = ""
-    context: dict[str, Any] = field(default_factory=dict)
-    pager: Pager | None = None
-    produce: Callable[[], bytes] | None = None  # the page's bytes from code (feeds, sitemaps), not a template
-
-    @property
-    def output(self) -> str:
-        """The file this page is written to, relative to the output folder."""
-        return output_path(self.url)
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    label: str
-    url: str | None
-    count: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A year or month with its article count, for archive tables."""
-    date: date
-    year: int
-    count: int
-    url: str
-    months: tuple["Period", ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class DayCell:
-    day: int
-    count: int
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RelatedLink:
-    article: Article | None
-    text: str
-    explicit: bool
-    score: float | None = None  # similarity, to two decimals (the theme shows a whole percent)
-    terms: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SectionBlock:
-    term: Term
-    articles: tuple[Article, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    pages: tuple[Page, ...]
-    urls: dict[str, str]  # article path -> URL
-    scheme: Urls
-    nav: tuple[Link, ...]
-    feeds: tuple[FeedLink, ...] = ()  # the site's feeds, for autodiscovery links on every page
 
 
 class _Planner:
