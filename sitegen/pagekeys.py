@@ -28,6 +28,9 @@ from sitegen.model import Article
 from sitegen.plan import Page, Plan
 
 DATES = (datetime, date, time, timedelta)
+# The code that turns a context into bytes, besides the templates: a change to it (a filter, a
+# date format) must render every page again, even within one sitegen version.
+RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py")
 
 
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
@@ -38,10 +41,12 @@ class Unkeyable(TypeError):
 
 
 def template_salt(folders: Iterable[Path], *parts: Any) -> bytes:
-    """A digest of every template file (path and bytes) in ``folders`` and of ``parts``
-    (settings, build time, messages...): any change makes every page's key new."""
+    """A digest of every template file (path and bytes) in ``folders``, of the rendering code and
+    of ``parts`` (settings, build time, messages...): any change makes every page's key new."""
     h = hashlib.blake2b(digest_size=16)
     h.update(repr((__version__, parts)).encode("utf-8"))
+    for name in RENDERING_CODE:
+        h.update((Path(__file__).parent / name).read_bytes())
     for folder in folders:
         if not folder.is_dir():
             continue
