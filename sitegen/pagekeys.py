@@ -61,9 +61,8 @@ class PageKeys:
 
     def __init__(self, plan: Plan, salt: bytes):
         self.urls = plan.urls
-        # id -> (the object, kept alive so ids stay unique; its plain form): articles, terms and stories
-        # by digest, other frozen values (links, related lists) as plain data
-        self._shared: dict[int, tuple[Any, Any]] = {}
+        # id -> (the object, kept alive so ids stay unique; its digest): articles, terms and stories
+        self._shared: dict[int, tuple[Any, str]] = {}
         self.salt = salt + _digest(self.text([plan.nav, plan.feeds]))
 
     def key(self, page: Page) -> bytes | None:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.errors import BuildError
+from sitegen.write import BUNDLE
 
-BUNDLE = "pagefind"
 SIGNATURE = b"pagefind_dcd"  # the start of each decompressed Pagefind index file
 
 

@@ -29,7 +29,7 @@ from urllib.parse import unquote
 
 from sitegen.build import forget_output
 from sitegen.config import load_config
-from sitegen.errors import BuildError, ConfigError, SitegenError
+from sitegen.errors import ConfigError, SitegenError
 from sitegen.watch import Outcome, Session
 
 PREFIX = "/__sitegen__/"
@@ -378,11 +378,7 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
         print(f"Serving the site at {url} (drafts shown, live reload; Ctrl-C to stop)", file=stdout, flush=True)
         print(f"building into {where}", file=stdout, flush=True)
         thread.start()
-        session.start_watching()
-        first = session.build_once(first=True)
-        if first.fatal:
-            raise BuildError(first.reason)
-        session.loop()
+        session.run()
     except KeyboardInterrupt:
         print("\nsitegen: stopped serving", file=stderr, flush=True)
     finally:

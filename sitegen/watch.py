@@ -321,6 +321,15 @@ class Session:
         self.watcher.start()
         print(f"watching {self.watcher.described()} for changes (Ctrl-C to stop)", file=self.stdout, flush=True)
 
+    def run(self) -> None:
+        """Watch, build once, then build again after every change until Ctrl-C. Raises BuildError
+        when the first build shows the output folder is refused."""
+        self.start_watching()
+        first = self.build_once(first=True)
+        if first.fatal:
+            raise BuildError(first.reason)
+        self.loop()
+
     def loop(self) -> None:
         """Rebuild after each batch until ``stop``; KeyboardInterrupt ends it too."""
         while (batch := self.batcher.next_batch()) is not None:
@@ -344,11 +353,7 @@ def watch(site: Path, output: Path | None, *, strict: bool, drafts: bool, quiet:
     """
     session = Session(site, output, strict=strict, drafts=drafts, quiet=quiet, future=future)
     try:
-        session.start_watching()
-        first = session.build_once(first=True)
-        if first.fatal:
-            raise BuildError(first.reason)
-        session.loop()
+        session.run()
     except KeyboardInterrupt:
         print("\nsitegen: stopped watching; the output holds the last good build", file=session.stderr, flush=True)
     finally:

@@ -102,7 +102,7 @@ class Written:
     rendered: int     # pages rendered (the rest were kept: same key as their file)
     changed: int      # files written because their bytes changed
     removed: int      # files removed because no page makes them any more
-    incremental: bool  # updated in place, file by file; else a whole new folder was swapped in
+    in_place: bool    # updated in place, file by file; else a whole new folder was swapped in
 
 
 KEPT, SAME, NEW = 0, 1, 2  # a page's fate: key unchanged; rendered to the same bytes; new bytes
@@ -148,9 +148,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     old = Manifest.read(manifest, output)
     stage = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
     try:
-        sources: dict[str, Path] = {}
-        for source, rel in copies:
-            sources[rel] = source
+        sources = {rel: source for source, rel in copies}  # a later copy of a path wins
         _job = _Job(pages, render, path_of, key_of, old.entries if old else {}, output, stage)
         try:
             done = _render_pages(jobs, progress)
@@ -193,12 +191,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             new.save(manifest)
         return Written(len(done) + bundle, sum(fate != KEPT for *_, fate in done), len(changed) + bundle_changed,
                        removed + bundle_gone, in_place)
-    except BaseException:
+    finally:  # what is left of the stage: after a failure, or the staged files of an in-place update
         shutil.rmtree(stage, ignore_errors=True)
-        raise
-    finally:
-        if stage.exists() and old is not None:
-            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> list[tuple[str, bytes | None, bytes, int]]:
@@ -271,13 +265,15 @@ def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, s
         if entry is not None and entry.key == key and _intact(output / rel, entry):
             done.append((rel, key, entry.digest, KEPT))
             continue
-        if entry is not None and _holds(output / rel, data := source.read_bytes()):
-            done.append((rel, key, hashlib.blake2b(data, digest_size=16).digest(), SAME))
+        data = source.read_bytes()
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        if entry is not None and _holds(output / rel, data):
+            done.append((rel, key, digest, SAME))
             continue
         target = stage / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        done.append((rel, key, hashlib.blake2b(target.read_bytes(), digest_size=16).digest(), NEW))
+        target.write_bytes(data)
+        done.append((rel, key, digest, NEW))
     return done
 
 

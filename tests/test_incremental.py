@@ -130,7 +130,7 @@ def test_rendering_in_several_processes_gives_what_one_process_gives(site, tmp_p
     root = site(files)
     monkeypatch.setattr(write_module, "PARALLEL_FROM", 10)
     one = build(root, tmp_path / "one", jobs=1)
-    two = build(root, tmp_path / "two", jobs=2)
+    build(root, tmp_path / "two", jobs=2)
     assert one.pages > 10 and tree(tmp_path / "one") == tree(tmp_path / "two")
     write_files(root, {"content/07.md": article_md("Parallel story 7", "2023-08-08", "Sport", body="Edited.")})
     warm = build(root, tmp_path / "two", jobs=2)

@@ -12,7 +12,6 @@ from pathlib import Path
 import feedparser
 import lxml.etree
 import lxml.html
-import pytest
 
 from conftest import article_md, write_files
 from sitegen.build import build
