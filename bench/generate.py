@@ -649,11 +649,12 @@ def generate(n: int, out: Path, seed: int = 1, formats=("sitegen",), peers: Path
         files[fmt] += n
 
     if "sitegen" in formats:
-        # search off: the peers build no search index, so the comparable page set has none
-        # (bench/README.md gives Pagefind's cost on its own)
+        # The comparable page set: the peers build no search index and no day, related, story or
+        # source pages, so neither does sitegen here (bench/README.md gives the full set's cost)
         (out / "sitegen" / "sitegen.yaml").write_text(
             f'title: "{SITE_TITLE}"\nbase_url: "{BASE_URL}"\ntimezone: UTC\nbuild_time: "{BUILD_TIME}"\n'
-            "search: false\n", encoding="utf-8")
+            "search: false\npages:\n  days: false\n  related: false\n  stories: false\n  sources: false\n",
+            encoding="utf-8")
         files["sitegen"] += 1
     if "pelican" in formats:
         for name in ("pelicanconf.py", "plugins", "templates"):

@@ -69,6 +69,17 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PagesConfig:
+    """Page kinds a site can do without (like Hugo's disableKinds): a very large archive may not want
+    a page per day or per article's related list. Links to a switched-off kind are left out."""
+
+    days: bool = doc("A page per day with articles (month calendars and article dates link to it).", True)
+    related: bool = doc("A related-articles page per article (its full list, with why each is related).", True)
+    stories: bool = doc("Story pages (running stories as timelines) and their index.", True)
+    sources: bool = doc("A page per source and their index.", True)
+
+
+@dataclass(frozen=True, slots=True)
 class PermalinkConfig:
     article: str = doc(
         "URL pattern of article pages; fields {year} {month} {day} {slug} {section}. "
@@ -128,6 +139,7 @@ class Config:
     markdown: MarkdownConfig = doc("Markdown options.", factory=MarkdownConfig)
     related: RelatedConfig = doc("Related articles and stories.", factory=RelatedConfig)
     feeds: FeedsConfig = doc("Atom, RSS and JSON feeds.", factory=FeedsConfig)
+    pages: PagesConfig = doc("Page kinds to make.", factory=PagesConfig)
 
     @property
     def zone(self) -> ZoneInfo:

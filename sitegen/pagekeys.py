@@ -63,7 +63,7 @@ class PageKeys:
         self.urls = plan.urls
         # id -> (the object, kept alive so ids stay unique; its digest): articles, terms and stories
         self._shared: dict[int, tuple[Any, str]] = {}
-        self.salt = salt + _digest(self.text([plan.nav, plan.feeds]))
+        self.salt = salt + _digest(self.text([plan.nav, plan.feeds, plan.indexes]))
 
     def key(self, page: Page) -> bytes | None:
         """The page's key, or None when its bytes cannot be vouched for (never kept)."""

@@ -90,7 +90,7 @@ class Renderer:
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
         self.env.filters["jsonld"] = script_json
-        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
+        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav), index_links=list(plan.indexes),
                                 absolute_url=self.absolute_url, site_feeds=list(plan.feeds), row=self.row)
         self._rows: dict[tuple[str, int, bool], Markup] = {}
         self._fixed: dict[str, Markup] = {}  # messages without values: the same on every page

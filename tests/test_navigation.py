@@ -29,16 +29,20 @@ ARTICLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("nav") / "site"
-    files = {"sitegen.yaml": "page_size: 2\ntimezone: Europe/London\nbase_url: https://example.org/news/\n"}
+def built_archive(root: Path, config: str = "") -> Path:
+    """ARTICLES built under /news/ with two per listing page; ``config`` adds settings."""
+    files = {"sitegen.yaml": "page_size: 2\ntimezone: Europe/London\nbase_url: https://example.org/news/\n" + config}
     for path, (title, date, section, extra) in ARTICLES.items():
         files[path] = article_md(title, date, section, body=f"{title}. " * 20, **extra)
     write_files(root, files)
     result = build(root, root / "public")
     assert result.errors == 0
     return root / "public"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    return built_archive(tmp_path_factory.mktemp("nav") / "site")
 
 
 def parse(out: Path, url: str):
@@ -183,3 +187,52 @@ def test_every_page_is_linked_only_to_existing_files(out):
     from test_golden import check_links
 
     assert check_links(out, "/news/") == []
+
+
+@pytest.fixture(scope="module")
+def lean(tmp_path_factory) -> Path:
+    """The same archive with every optional page kind switched off, and moved index URLs."""
+    return built_archive(tmp_path_factory.mktemp("lean") / "site",
+                         "permalinks:\n  tag: /topics/{slug}/\n"
+                         "pages:\n  days: false\n  related: false\n  stories: false\n  sources: false\n")
+
+
+def test_switched_off_page_kinds_are_neither_made_nor_linked(out, lean):
+    from test_golden import check_links
+
+    assert check_links(lean, "/news/") == []
+    made = {p.relative_to(lean).as_posix() for p in lean.rglob("*.html")}
+    full = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
+    assert not any(p.startswith(("stories/", "sources/")) or "/related/" in p for p in made)
+    def day_page(p: str) -> bool:  # YYYY/MM/DD/index.html and YYYY/MM/DD/page/N/index.html
+        parts = p.split("/")
+        return all(part.isdigit() for part in parts[:3]) and (len(parts) == 4 or parts[3] == "page")
+
+    assert not any(day_page(p) for p in made)
+    gone = full - made - {p for p in full if p.startswith("tags/")}
+    assert gone and all(p.startswith(("stories/", "sources/")) or "/related/" in p or day_page(p) for p in gone)
+    # articles, years, months, sections, authors and (moved) tags are all still there
+    assert {p for p in full if p.startswith(("sections/", "authors/"))} <= made
+    assert "topics/index.html" in made and "topics/budget/index.html" in made
+
+
+def test_lean_pages_keep_their_content_without_the_links(lean):
+    doc = lxml.html.parse(str(next(lean.glob("2023/12/01/*/index.html")))).getroot()
+    trail = doc.xpath("//nav[contains(@class,'breadcrumbs')][2]//a/@href")
+    assert trail == ["/news/2023/", "/news/2023/12/"]  # year › month, no day page
+    assert "Source:" in doc.find(".//main").text_content()  # the source named, as text
+    footer = [a.get("href") for a in doc.xpath("//footer//nav//a")]
+    assert footer == ["/news/archive/", "/news/sections/", "/news/topics/", "/news/authors/"]
+    month = lxml.html.parse(str(lean / "2024/02/index.html")).getroot()
+    cells = month.xpath("//td[contains(@class,'calendar-day--has-articles')]")
+    assert [c.text_content().split()[0] for c in cells] == ["10", "11"] and month.xpath("//table//a") == []
+
+
+def test_sitemaps_list_only_pages_that_exist(lean):
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    for sitemap in (lean / "sitemaps").glob("*.xml"):
+        for loc in ET.parse(sitemap).getroot().findall(".//s:loc", ns):
+            path = loc.text.removeprefix("https://example.org/news/")
+            assert (lean / path / "index.html").is_file() or (lean / path).is_file(), loc.text

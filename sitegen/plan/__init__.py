@@ -38,6 +38,7 @@ class _Planner:
         self.listed: list[sitemaps.Entry] = []  # listings and indexes, for sitemaps/pages.xml
         self.urls = Urls(config)
         self.size = config.page_size
+        self.kinds = config.pages  # which optional page kinds exist: links to the others are left out
         self.pages: list[Page] = []
         self.article_urls: dict[str, str] = {}
         self.claimed: dict[str, str] = {}
@@ -128,14 +129,14 @@ class _Planner:
             "section_term": section,
             "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
             "author_terms": [terms["author"][slugify(a)] for a in article.authors],
-            "source_term": terms["source"].get(slugify(article.source)) if article.source else None,
+            "source_term": terms["source"].get(slugify(article.source)) if article.source and self.kinds.sources else None,
             "breadcrumbs": crumbs,
             "date_trail": [Link(str(local.year), self.urls.year(local.year)),
                            Link(self.t.date(local, "month"), self.urls.month(local.year, local.month)),
-                           Link(str(local.day), self.urls.day(local))],
+                           *([Link(str(local.day), self.urls.day(local))] if self.kinds.days else [])],
             "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
-            "related_url": self.urls.related(url),
-            "story": self.ix.story_of.get(article.path),
+            "related_url": self.urls.related(url) if self.kinds.related else None,
+            "story": self.ix.story_of.get(article.path) if self.kinds.stories else None,
         }
 
     def related_links(self, article: Article) -> list[RelatedLink]:
@@ -190,6 +191,8 @@ class _Planner:
 
     def terms(self) -> None:
         for kind, terms in self.ix.terms.items():
+            if kind == "source" and not self.kinds.sources:
+                continue
             index = self.urls.term_index(kind)
             label = self.t(KIND_LABELS[kind])
             self.add(Page(url=index, template="terms.html", title=self.title(label),
@@ -243,8 +246,9 @@ class _Planner:
                          calendar=self.calendar(year, month), weekdays=self.t.weekdays(),
                          breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(self.t.date(first, "month"), None)],
                          prev_period=self._month_link(older), next_period=self._month_link(newer))
-        day_keys = list(dates.days)
-        for day, items in dates.days.items():
+        day_keys = list(dates.days) if self.kinds.days else []
+        for day in day_keys:
+            items = dates.days[day]
             older, newer = dates.neighbours(day_keys, day)
             self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day,
                          description=self.t("Articles of {day}.", day=self.t.date(day)),
@@ -268,7 +272,7 @@ class _Planner:
                     row.append(None)
                     continue
                 count = len(days.get(date(year, month, d), ()))
-                row.append(DayCell(d, count, self.urls.day(date(year, month, d)) if count else None))
+                row.append(DayCell(d, count, self.urls.day(date(year, month, d)) if count and self.kinds.days else None))
             weeks.append(row)
         return weeks
 
@@ -288,8 +292,16 @@ class _Planner:
     def nav(self) -> tuple[Link, ...]:
         top = sorted(self.ix.terms["section"].values(), key=lambda t: (-t.count, t.name.casefold()))[:NAV_SECTIONS]
         return (*(Link(t.name, self.urls.term("section", t.slug)) for t in top),
-                Link(self.t("Archive"), self.urls.archive), Link(self.t("Stories"), self.urls.stories),
+                Link(self.t("Archive"), self.urls.archive),
+                *([Link(self.t("Stories"), self.urls.stories)] if self.kinds.stories else []),
                 Link(self.t("Tags"), self.urls.term_index("tag")))
+
+    def index_links(self) -> tuple[Link, ...]:
+        """The archive's index pages (the footer's list), at their configured URLs."""
+        kinds = [kind for kind in KIND_LABELS if kind != "source" or self.kinds.sources]
+        return (Link(self.t("Archive"), self.urls.archive),
+                *(Link(self.t(KIND_LABELS[kind]), self.urls.term_index(kind)) for kind in kinds),
+                *([Link(self.t("Stories"), self.urls.stories)] if self.kinds.stories else []))
 
     # -- for hosts, feed readers, search engines and search ------------------------------------
 
@@ -359,13 +371,16 @@ def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = No
     planner.home()
     planner.dates()
     planner.terms()
-    planner.related_pages()
-    planner.stories()
+    if config.pages.related:
+        planner.related_pages()
+    if config.pages.stories:
+        planner.stories()
     site_feeds = planner.site_feeds()
     planner.special_pages()
     planner.sitemaps()
     planner.aliases()  # last: old paths never take a page's place, and stay out of sitemaps and feeds
-    plan = Plan(tuple(planner.pages), planner.article_urls, planner.urls, planner.nav(), site_feeds)
+    plan = Plan(tuple(planner.pages), planner.article_urls, planner.urls, planner.nav(), site_feeds,
+                planner.index_links())
     return plan, planner.diagnostics
 
 

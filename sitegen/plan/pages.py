@@ -78,3 +78,4 @@ class Plan:
     scheme: Urls
     nav: tuple[Link, ...]
     feeds: tuple[FeedLink, ...] = ()  # the site's feeds, for autodiscovery links on every page
+    indexes: tuple[Link, ...] = ()    # the archive's index pages (archive, terms, stories), for the footer
