@@ -89,7 +89,7 @@ class Renderer:
                                  "month_year": self.messages.month_year})
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
-        self.env.filters["jsonld"] = script_json
+        self.env.filters["jsonld"] = self.jsonld
         self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav), index_links=list(plan.indexes),
                                 absolute_url=self.absolute_url, site_feeds=list(plan.feeds), row=self.row)
         self._rows: dict[tuple[str, int, bool], Markup] = {}
@@ -127,6 +127,12 @@ class Renderer:
             return target
         target = "/" + target.lstrip("/")
         return self.base_path + self.assets.get(target, target).lstrip("/")
+
+    def jsonld(self, value: Any) -> Markup:
+        """The ``jsonld`` filter: the plan's structured data made now (see plan.meta), or a dict."""
+        if isinstance(value, meta.Deferred):
+            value = value.data(self.config, self.scheme)
+        return script_json(value)
 
     def row(self, article: Article, level: int = 2, show_section: bool = True) -> Markup:
         """An article's entry in listings (``partials/article_row.html``), rendered once per build and

@@ -56,8 +56,7 @@ class _Planner:
         if crumbs and crumbs[-1].url is None:  # the trail ends at this listing (its first page)
             page.context["breadcrumbs"] = crumbs = [*crumbs[:-1], Link(crumbs[-1].label, page.pager.base if page.pager else page.url)]
         if crumbs and "structured_data" not in page.context:
-            page.context["structured_data"] = [meta.script_json(meta.breadcrumb_list([(c.label, c.url) for c in crumbs],
-                                                                                     self.config))]
+            page.context["structured_data"] = [meta.Breadcrumbs(tuple((c.label, c.url) for c in crumbs))]
         self.pages.append(page)
         return True
 
@@ -120,10 +119,8 @@ class _Planner:
         related = self.related_links(article)
         url = self.article_urls[article.path]
         crumbs = [Link(self.t("Home"), "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else [])
-        structured = [meta.script_json(data) for data in (
-                      meta.news_article(article, url, self.config, section.name if section else "",
-                                        lambda name: self.urls.term("author", slugify(name))),
-                      meta.breadcrumb_list([*((c.label, c.url) for c in crumbs), (article.title, url)], self.config))]
+        structured = [meta.NewsArticleData(article, url, section.name if section else ""),
+                      meta.Breadcrumbs((*((c.label, c.url) for c in crumbs), (article.title, url)))]
         return {
             "structured_data": structured,
             "section_term": section,

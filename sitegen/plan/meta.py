@@ -1,15 +1,18 @@
 """schema.org structured data (JSON-LD) for pages: ``NewsArticle``, ``BreadcrumbList``,
-``WebSite``. Plain dicts with absolute URLs; the plan keeps them written out (``script_json``),
-which the template's ``jsonld`` filter puts into a ``<script>`` element as they are: one
-string per page instead of nested dicts, for 30,000 pages at 10,000 articles."""
+``WebSite``. Plain dicts with absolute URLs, put into a ``<script>`` element by the template's
+``jsonld`` filter. The plan keeps only what a page's data is made from (``Breadcrumbs``,
+``NewsArticleData``), written out when the page is rendered: a rebuild renders a few pages of
+thousands, and page keys digest these few fields instead of the JSON."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from sitegen.config import Config
-from sitegen.model import Article
+from sitegen.model import Article, slugify
+from sitegen.plan.urls import Urls
 
 CONTEXT = "https://schema.org"
 
@@ -28,6 +31,32 @@ def script_json(value: Any) -> ScriptJson:
                           ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escaped)
     return ScriptJson(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Breadcrumbs:
+    """A page's BreadcrumbList, made when the page is rendered: (name, site path) from home down."""
+
+    trail: tuple[tuple[str, str], ...]
+
+    def data(self, config: Config, urls: Urls) -> dict[str, Any]:
+        return breadcrumb_list(self.trail, config)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsArticleData:
+    """An article page's NewsArticle, made when the page is rendered."""
+
+    article: Article
+    url: str
+    section: str
+
+    def data(self, config: Config, urls: Urls) -> dict[str, Any]:
+        return news_article(self.article, self.url, config, self.section,
+                            lambda name: urls.term("author", slugify(name)))
+
+
+Deferred = Breadcrumbs | NewsArticleData
 
 
 def news_article(article: Article, url: str, config: Config, section: str = "",
