@@ -8,6 +8,7 @@ output folder, template failure, bad usage).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -81,7 +82,14 @@ def _port(text: str) -> int:
     return port
 
 
+# Collect reference cycles far less often: a build makes millions of objects that live to its
+# end (articles, the plan, pages) and few cycles, and the default thresholds walk the whole heap
+# again and again (a third of the plan's time at 10,000 articles). Cycles are still collected.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def main(argv: list[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     args = parser().parse_args(argv)
     if args.command == "build":
         return run_watch(args) if args.watch else run_build(args)

@@ -145,13 +145,18 @@ class _Planner:
         links = [RelatedLink(item.article, item.text, True) for item in self.ix.related.get(article.path, ())
                  if item.article is None or item.article.path in self.article_urls]
         seen = {link.article.path for link in links if link.article}
+        # the related page lists `listed`; without it only the article page's `count` is shown
+        limit = max(self.config.related.listed if self.kinds.related else self.config.related.count,
+                    len(self.ix.related.get(article.path, ())))
         for match in self.ix.similar.get(article.path, ()):
+            if len(links) >= limit:
+                break
             if match.article.path not in seen and match.article.path in self.article_urls:
                 # the score as pages show it (a whole percent): a change in the third decimal, which any edit
                 # elsewhere makes, then renders no page again
                 links.append(RelatedLink(match.article, match.article.title, False, round(match.score * 100) / 100,
                                          match.terms, match.tags))
-        links = links[: max(self.config.related.listed, len(self.ix.related.get(article.path, ())))]
+        links = links[:limit]
         self._related[article.path] = links
         return links
 
