@@ -48,14 +48,17 @@ def is_ignored(name: str) -> bool:
 
 
 def content_files(content: Path) -> list[Path]:
-    """Every content file below ``content``, sorted, skipping ignored names and folders."""
-    found = []
-    for path in sorted(content.rglob("*")):
-        rel = path.relative_to(content)
-        if any(is_ignored(part) for part in rel.parts) or not path.is_file():
-            continue
-        found.append(path)
-    return found
+    """Every content file below ``content``, sorted by path parts, skipping ignored names and folders
+    (an ignored folder is not entered). ``os.walk``: pathlib's ``rglob`` took a third of a second at
+    10,000 files on every build. Symlinked folders are not followed; symlinked files are read."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    for folder, dirs, files in os.walk(content):
+        dirs[:] = [d for d in dirs if not is_ignored(d)]
+        base = tuple(Path(folder).relative_to(content).parts)
+        found.extend((base + (name,), os.path.join(folder, name)) for name in files
+                     if not is_ignored(name) and os.path.isfile(os.path.join(folder, name)))
+    found.sort()
+    return [Path(path) for _, path in found]
 
 
 def static_files(base: Path) -> list[tuple[Path, str]]:
@@ -136,7 +139,8 @@ def read_article(path: Path, site: Path, content: Path, config: Config) -> tuple
 
 
 def site_rel(path: Path, site: Path) -> str:
-    return path.relative_to(site).as_posix() if path.is_relative_to(site) else path.as_posix()
+    text, prefix = path.as_posix(), site.as_posix().rstrip("/") + "/"
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
