@@ -22,7 +22,7 @@ from sitegen.pagekeys import PageKeys, template_salt
 from sitegen.render import Renderer, TemplateFailure, theme_dir
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
-from sitegen.write import Written, check_output, write_site
+from sitegen.write import Written, check_output, prune_manifests, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +103,12 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
                    tuple(index_problems), tuple(plan_problems))
 
 
+MANIFESTS = "output-*.pickle"
+
+
 def manifest_name(output: Path) -> str:
     """The cache file of what the last build wrote into ``output`` (one per output folder)."""
-    return f"output-{hashlib.blake2b(str(output).encode('utf-8'), digest_size=8).hexdigest()}.pickle"
+    return MANIFESTS.replace("*", hashlib.blake2b(str(output).encode("utf-8"), digest_size=8).hexdigest())
 
 
 def forget_output(site: Path, output: Path) -> None:
@@ -168,6 +171,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
                          progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
                          finish=partial(index_site, glob=search_glob) if config.search else None)
     record(out, scheduled.next_change)
+    if cache:
+        prune_manifests(articles_cache.folder, MANIFESTS)
     return result(written.files, written)
 
 

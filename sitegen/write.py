@@ -83,17 +83,37 @@ class Manifest:
             return None
         try:
             with path.open("rb") as f:
+                if pickle.load(f) != str(output):
+                    return None
                 manifest = pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
             return None
         return manifest if isinstance(manifest, Manifest) and manifest.output == str(output) else None
 
     def save(self, path: Path) -> None:
+        """The output folder's path first, on its own, so ``prune_manifests`` reads just that."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
+            pickle.dump(self.output, f, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+
+
+def prune_manifests(folder: Path, pattern: str) -> int:
+    """Delete the manifests (``pattern`` in ``folder``) of output folders that are gone, or that
+    cannot be read: a site built once into ``-o /tmp/x`` should not keep megabytes for it."""
+    removed = 0
+    for path in folder.glob(pattern):
+        try:
+            with path.open("rb") as f:
+                output = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+            output = None
+        if not isinstance(output, str) or not Path(output).is_dir():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,3 +167,23 @@ def test_no_cache_builds_everything_and_a_later_rebuild_is_still_right(root, tmp
     warm, cold, _ = rebuild(root, tmp_path)
     assert warm == cold
     assert os.listdir(root / ".sitegen-cache")
+
+
+def test_manifests_of_output_folders_that_are_gone_are_pruned(root, tmp_path):
+    import shutil
+
+    from sitegen.build import manifest_name
+    from sitegen.cache import CACHE_DIR
+
+    cache = root / CACHE_DIR
+    build(root, tmp_path / "a")
+    build(root, tmp_path / "b")
+    names = {manifest_name((tmp_path / "a").absolute()), manifest_name((tmp_path / "b").absolute())}
+    assert {p.name for p in cache.glob("output-*.pickle")} == names
+    (cache / "output-0000000000000000.pickle").write_bytes(b"not a manifest")
+    shutil.rmtree(tmp_path / "a")
+    before = stamps(tmp_path / "b")
+    again = build(root, tmp_path / "b")
+    assert {p.name for p in cache.glob("output-*.pickle")} == {manifest_name((tmp_path / "b").absolute())}
+    # b's own manifest was kept and trusted: nothing written
+    assert again.changed == 0 and stamps(tmp_path / "b") == before
