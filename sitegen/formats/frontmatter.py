@@ -90,11 +90,13 @@ def read(text: str, ctx: ReadContext) -> tuple[Article | None, list[Diagnostic]]
         return None, reader.diagnostics
 
     body = "\n".join(lines[end + 1:])
-    md = markdown.renderer(ctx.config.markdown)
-    # Keep body line numbers equal to file line numbers for any later diagnostics.
-    tokens = md.parse("\n" * (end + 1) + body)
-    body_html = md.renderer.render(tokens, md.options, {})
-    if not summary:
+    if summary:
+        body_html = markdown.render(body, ctx.config.markdown)
+    else:  # the default summary is read from markdown-it-py's tokens, which the fast path does not make
+        md = markdown.renderer(ctx.config.markdown)
+        # Keep body line numbers equal to file line numbers for any later diagnostics.
+        tokens = md.parse("\n" * (end + 1) + body)
+        body_html = md.renderer.render(tokens, md.options, {})
         summary = first_paragraph(tokens)
     if (caption or credit) and not image_src:
         reader.diagnostics.append(warning(rel, reader.line("image_caption" if caption else "image_credit"),
