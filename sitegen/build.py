@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from functools import partial
 from datetime import datetime, timezone
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ class BuildResult:
     changed: int = 0   # files written because their bytes changed (the rest were left as they were)
     removed: int = 0   # files removed because nothing makes them any more
     rendered: int = 0  # pages rendered; the others' keys showed them unchanged
+    timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in order: load, indexes, plan, pages, search
 
     @property
     def errors(self) -> int:
@@ -72,6 +72,7 @@ class Planned:
     message_problems: tuple[Diagnostic, ...]
     index_problems: tuple[Diagnostic, ...]
     plan_problems: tuple[Diagnostic, ...]
+    timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds): load, indexes, plan
 
     @property
     def provided(self) -> frozenset[str]:
@@ -87,11 +88,14 @@ class Planned:
 def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
                results: ResultCache | None = None) -> Planned:
     """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache`` and ``results``)."""
+    clock = Stopwatch()
     loaded = load(site, config, include_drafts=drafts, cache=cache)
+    clock.lap("load")
     # Scheduling, after the cache: the schedule is judged afresh on every build.
     scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
     loaded = replace(loaded, articles=scheduled.articles)
     indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results)
+    clock.lap("indexes")
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
     build_time = config.resolved_build_time(newest)
     statics = static_copies([theme_dir("static"), site / "static"])
@@ -99,8 +103,22 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
     provided = frozenset(rel for _, rel in statics + contents)
     messages, message_problems = load_messages(site, config)
     plan, plan_problems = plan_site(config, indexes, build_time, provided, messages)
+    clock.lap("plan")
     return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, messages, tuple(message_problems),
-                   tuple(index_problems), tuple(plan_problems))
+                   tuple(index_problems), tuple(plan_problems), clock.laps)
+
+
+class Stopwatch:
+    """Seconds per stage, for ``sitegen build --timings`` and the benchmark notes."""
+
+    def __init__(self) -> None:
+        self.laps: tuple[tuple[str, float], ...] = ()
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps += ((stage, now - self._last),)
+        self._last = now
 
 
 MANIFESTS = "output-*.pickle"
@@ -145,6 +163,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     scheduled = planned.scheduled
     articles_cache.save()
     results.save()
+    clock = Stopwatch()
     loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
                                                    planned.statics, planned.contents)
     diagnostics = planned.diagnostics
@@ -154,7 +173,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
                            diagnostics, time.perf_counter() - started, written is not None,
                            len(scheduled.held), scheduled.next_change, scheduled.rebuild_at,
-                           *((written.changed, written.removed, written.rendered) if written else ()))
+                           *((written.changed, written.removed, written.rendered) if written else (0, 0, 0)),
+                           planned.timings + clock.laps)
 
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, None))
@@ -166,10 +186,15 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     # Pagefind needs to read only article pages; with none, it reads the rest so that it
     # still writes its (empty) index and search UI, which the search page loads.
     search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
+    def search(site: Path, bundle: Path) -> int:
+        clock.lap("pages")
+        return index_site(site, bundle, glob=search_glob)
+
     written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
                          copies=copies, manifest=articles_cache.folder / manifest_name(out) if cache else None,
                          progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
-                         finish=partial(index_site, glob=search_glob) if config.search else None)
+                         finish=search if config.search else None)
+    clock.lap("search" if any(stage == "pages" for stage, _ in clock.laps) else "pages")
     record(out, scheduled.next_change)
     if cache:
         prune_manifests(articles_cache.folder, MANIFESTS)

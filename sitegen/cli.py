@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--future", action="store_true",
                    help="include articles dated after now (scheduled); expired ones stay out")
     b.add_argument("-q", "--quiet", action="store_true", help="print only diagnostics, no summary line")
+    b.add_argument("--timings", action="store_true",
+                   help="also print the seconds each stage took (load, indexes, plan, pages, search)")
     b.add_argument("--no-cache", dest="cache", action="store_false",
                    help="parse every article afresh (the cache in .sitegen-cache/ is neither read nor written)")
     b.add_argument("--base-url", metavar="URL",
@@ -130,6 +132,9 @@ def run_build(args: argparse.Namespace) -> int:
         print("\nsitegen: interrupted; the previous output is unchanged", file=sys.stderr)
         return 130
     _report(result, quiet=args.quiet)
+    if args.timings:
+        stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings)
+        print(f"stages: {stages}; {result.rendered} pages rendered")
     return 1 if result.errors else 0
 
 

@@ -39,6 +39,21 @@ def test_build_writes_article_and_home_pages(site):
     assert len(list((root / "public/css").glob("site.[0-9a-f]*.css"))) == 1  # named with a content hash
 
 
+def test_timings_name_each_stage_in_order(site):
+    import re
+
+    root = site({"content/a.md": article_md("First story", "2024-07-04T09:30:00Z")})
+    run = sitegen("build", "--timings", cwd=root)
+    assert run.returncode == 0, run.stderr
+    line = run.stdout.splitlines()[-1]
+    stages = re.fullmatch(r"stages: (.*); (\d+) pages rendered", line)
+    assert stages, line
+    assert [part.split()[0] for part in stages[1].split(", ")] == ["load", "indexes", "plan", "pages", "search"]
+    assert all(float(part.split()[1]) >= 0 for part in stages[1].split(", "))
+    again = sitegen("build", "--timings", "--quiet", cwd=root).stdout.splitlines()
+    assert again[-1].startswith("stages: load ") and "search" not in again[-1]  # nothing changed: no search rerun
+
+
 def test_dates_are_shown_in_the_site_time_zone(site):
     root = site({"sitegen.yaml": "timezone: Asia/Shanghai\n",
                  "content/a.md": article_md("Late story", "2024-07-04T20:30:00Z")})
