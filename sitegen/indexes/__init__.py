@@ -12,7 +12,7 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
-from sitegen.indexes.similar import Match, compute_related
+from sitegen.indexes.similar import Match, compute_related, content_digest, count_words, counts_key
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
 from sitegen.indexes import similar as similar_module, stories as stories_module
@@ -46,9 +46,15 @@ def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
 def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None
                          ) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
-    kept between builds by a digest of everything they read."""
-    key = _similar_key(articles, config) if results is not None else b""
-    kept = results.get("related", key) if results is not None else None
+    kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
+    each article's counted words are kept too, so only the edited ones are counted again."""
+    if results is None:
+        similar = compute_related(articles, config.related)
+        return similar, build_stories(articles, similar, config.related)
+    arts = sorted(articles, key=lambda a: a.sort_key)
+    digests = [content_digest(a) for a in arts]
+    key = _similar_key(arts, digests, config)
+    kept = results.get("related", key)
     if kept is not None:
         by_path = {a.path: a for a in articles}
         plain_similar, plain_stories = kept
@@ -56,25 +62,29 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
                    for path, matches in plain_similar.items()}
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
-    similar = compute_related(articles, config.related)
+    counts = None
+    if config.related.listed > 0:
+        words_key = counts_key(config.related)
+        counts = count_words(arts, config.related, digests, results.get("words", words_key))
+        results.put("words", words_key, counts)
+    similar = compute_related(articles, config.related, counts)
     stories = build_stories(articles, similar, config.related)
-    if results is not None:
-        results.put("related", key, (
-            {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
-            tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
+    results.put("related", key, (
+        {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
+        tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
     return similar, stories
 
 
-def _similar_key(articles: tuple[Article, ...], config: Config) -> bytes:
+def _similar_key(arts: list[Article], digests: list[bytes], config: Config) -> bytes:
     """A digest of what related articles and stories read: the code, the settings, and each
-    article's path, date, title, summary, tags and body."""
+    article's path, date and content_digest (title, summary, tags and body)."""
     h = hashlib.blake2b(digest_size=16)
     for module in (similar_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(repr(config.related).encode("utf-8"))
-    for a in sorted(articles, key=lambda a: a.sort_key):
-        h.update(repr((a.path, a.date.isoformat(), a.title, a.summary, a.tags)).encode("utf-8"))
-        h.update(hashlib.blake2b(a.body_html.encode("utf-8"), digest_size=16).digest())
+    for a, digest in zip(arts, digests):
+        h.update(repr((a.path, a.date.isoformat())).encode("utf-8"))
+        h.update(digest)
     return h.digest()
 
 

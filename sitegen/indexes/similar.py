@@ -5,7 +5,9 @@ scale), so each article keeps only its K strongest terms and each term only its 
 strongest articles. Candidates then come from one sparse product per chunk of rows, and
 cost grows close to linearly with the archive. The few best candidates of each article
 are rescored exactly, so a score is the true cosine of the two (K-term) vectors and
-``min_score`` means the same thing on any archive.
+``min_score`` means the same thing on any archive. Each article's word counts can be kept
+between builds (WordCounts): an edit changes every IDF, so all the rest is computed again,
+but only the edited articles' words are counted again.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from itertools import count, repeat
-
 import importlib
+from dataclasses import dataclass, replace
+from itertools import count
+from pathlib import Path
 from typing import Any
 
 from sitegen.config import RelatedConfig
@@ -131,74 +133,191 @@ def _top_in_group(indptr: np.ndarray, values: np.ndarray, rows: np.ndarray, k: i
     return (indptr[rows][:, None] + pos)[best > -np.inf]
 
 
-def _tokenise(articles: Sequence[Article], config: RelatedConfig
-              ) -> tuple[sp.csr_matrix, list[str], np.ndarray, np.ndarray]:
+def content_digest(article: Article) -> bytes:
+    """A digest of what an article's counted words come from: its title, summary, tags and body."""
+    h = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=16)
+    h.update(article.body_html.encode("utf-8"))
+    return h.digest()
+
+
+def counts_key(config: RelatedConfig) -> bytes:
+    """What kept WordCounts depend on besides the articles: this code and which fields are counted."""
+    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
+    h.update(repr([weight > 0 for weight in _weights(config)]).encode("utf-8"))
+    return h.digest()
+
+
+@dataclass(frozen=True, slots=True)
+class WordCounts:
+    """Each article's words as counted for related articles, in flat arrays, one row per article.
+
+    Counting is half the cost of related articles, and any edit changes every IDF, so the
+    rest is computed again; these are kept between builds so that an edit counts only the
+    edited articles. Flat arrays, not objects per article: small to keep and quick to load.
+    """
+
+    words: tuple[str, ...]      # the words below, by number: lowercase, no stopwords, tags as '#tag:key'
+    digests: tuple[bytes, ...]  # per article: its content_digest
+    bodies: tuple[bytes, ...]   # per article: a digest of its body's words (b"": none); the same body, the same digest
+    fields: np.ndarray          # per article: how many distinct words its title, summary, body and tags have (n x 4)
+    word: np.ndarray            # per distinct word of each field, article by article, first seen first: its number
+    count: np.ndarray           # and how many times it occurs in that field
+    counted: int = 0            # articles counted anew (the others were kept from the last build)
+
+
+def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
+                kept: WordCounts | None = None) -> WordCounts:
+    """The counted words of ``articles`` (newest first; ``digests`` their content_digest): taken
+    from ``kept`` (the last build's) for the articles it has, counted anew for the others."""
+    row_of = dict(zip(kept.digests, range(len(kept.digests)))) if kept is not None else {}
+    rows = [row_of.get(digest, -1) for digest in digests]
+    fresh = [i for i, row in enumerate(rows) if row < 0]
+    new = _count([articles[i] for i in fresh], config, [digests[i] for i in fresh])
+    if kept is None or len(fresh) == len(articles):
+        return new
+    for k, i in enumerate(fresh):
+        rows[i] = len(kept.digests) + k
+    both = _join(kept, new)
+    del kept, new  # a third copy of the arrays would raise the peak memory
+    return replace(_take(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
+
+
+def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
+    """Count the words of each field of each article: the Python loop only counts; stopwords are
+    dropped per batch on arrays (batches bound the temporary lists)."""
+    on = [weight > 0 for weight in _weights(config)]
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)
+    is_term = np.empty(0, dtype=bool)
+    bodies: list[bytes] = []
+    found = [np.empty(0, dtype=np.uint8)]  # per batch: its counted words (their numbers), their counts, field sizes
+    times = [np.empty(0, dtype=np.uint8)]
+    fields = [np.empty((0, 4), dtype=np.int64)]
+    for first in range(0, len(articles), BATCH):
+        ids: list[int] = []
+        counts: list[int] = []
+        sizes: list[int] = []
+        for article in articles[first:first + BATCH]:
+            body = _words(plain_text(article.body_html))
+            # The same body: the same words in the same order, whatever the markup, case and punctuation.
+            bodies.append(hashlib.blake2b(" ".join(body).encode("utf-8"), digest_size=16).digest() if body else b"")
+            texts = (_words(article.title) if on[0] and article.title else (),
+                     _words(article.summary) if on[1] and article.summary else (),
+                     body if on[2] else (),
+                     [TAG_PREFIX + key for key in _tag_map(article.tags)] if on[3] else ())  # each tag once
+            sizes.extend(_count_field(words, vocab, ids, counts) for words in texts)
+        new = list(vocab)[len(is_term):]
+        is_term = np.concatenate([is_term, np.fromiter((_key(w) is not None for w in new), dtype=bool, count=len(new))])
+        number = np.cumsum(is_term) - 1  # a word's number among those kept (later words do not change it)
+        word = np.array(ids, dtype=np.int64)
+        keep = is_term[word]
+        found.append(_small(number[word[keep]], len(vocab)))
+        repeats = np.array(counts, dtype=np.int64)[keep]
+        times.append(_small(repeats, int(repeats.max(initial=0)) + 1))
+        fields.append(np.bincount(np.repeat(np.arange(len(sizes)), sizes)[keep], minlength=len(sizes)).reshape(-1, 4))
+    words = tuple(w for w, term in zip(vocab, is_term.tolist()) if term)
+    return WordCounts(words, tuple(digests), tuple(bodies), np.concatenate(fields).astype(np.int32),
+                      _small(np.concatenate(found), len(words)), np.concatenate(times), len(articles))
+
+
+def _count_field(words: Sequence[str], vocab: defaultdict[str, int], ids: list[int], counts: list[int]) -> int:
+    """Append one field's (word id, count) pairs, first seen first; returns how many."""
+    found = Counter(words)
+    ids.extend(map(vocab.__getitem__, found))
+    counts.extend(found.values())
+    return len(found)
+
+
+def _small(values: np.ndarray, bound: int) -> np.ndarray:
+    """``values`` (all below ``bound``) in one or two bytes each when they fit, else four: a third of the memory."""
+    return values.astype(np.uint8 if bound <= 1 << 8 else np.uint16 if bound <= 1 << 16 else np.int32)
+
+
+def _join(a: WordCounts, b: WordCounts) -> WordCounts:
+    """a's articles, then b's, b's words numbered as a's."""
+    number = dict(zip(a.words, range(len(a.words))))
+    renumber = np.fromiter((number.setdefault(word, len(number)) for word in b.words), dtype=np.int64,
+                           count=len(b.words))
+    return WordCounts(tuple(number), a.digests + b.digests, a.bodies + b.bodies, np.concatenate([a.fields, b.fields]),
+                      np.concatenate([a.word, _small(renumber[b.word], len(number))]),
+                      np.concatenate([a.count, b.count]))
+
+
+def _take(counts: WordCounts, rows: np.ndarray) -> WordCounts:
+    """The articles ``rows`` of ``counts``, in that order, with only the words they use (numbered in the same order)."""
+    sizes = counts.fields.sum(axis=1)
+    starts, lengths = (np.cumsum(sizes) - sizes)[rows], sizes[rows]
+    word = np.empty(int(lengths.sum()), dtype=counts.word.dtype)
+    times = np.empty(len(word), dtype=counts.count.dtype)
+    done = 0
+    for top in range(0, len(rows), BATCH):  # in batches: bounds the temporary index arrays
+        start, length = starts[top:top + BATCH], lengths[top:top + BATCH]
+        ends = np.cumsum(length)
+        at = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)  # the spans of these rows
+        word[done:done + len(at)] = counts.word[at]
+        times[done:done + len(at)] = counts.count[at]
+        done += len(at)
+    used = np.zeros(len(counts.words), dtype=bool)
+    used[word] = True
+    words = tuple(map(counts.words.__getitem__, np.flatnonzero(used).tolist()))
+    picked = rows.tolist()
+    return WordCounts(words, tuple(map(counts.digests.__getitem__, picked)),
+                      tuple(map(counts.bodies.__getitem__, picked)), counts.fields[rows],
+                      _small(np.cumsum(used) - 1, len(words))[word], times)
+
+
+def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[sp.csr_matrix, list[str], np.ndarray, np.ndarray]:
     """(term frequencies, display form per term, is-tag per term, body group per article).
 
     Words are counted per field with sublinear tf (1 + log count) and weighted by field, so a
-    word in the title outweighs many repeats in the body. The Python loop only counts words;
-    stopwords, case folding and sums are done per batch on arrays, kept as float32 CSR.
+    word in the title outweighs many repeats in the body; spellings that fold alike are one
+    term. Terms are numbered in the order first seen, row by row, and show the spelling seen
+    first: the matrix depends only on the rows, not on how ``counts`` numbers its words (kept
+    or counted afresh). Kept as float32 CSR, made per batch of rows.
     """
-    vocab: defaultdict[str, int] = defaultdict(count().__next__)
-    word_term = np.empty(0, dtype=np.int64)
-    terms: dict[str, int] = {}
-    display: list[str] = []
-    seen_bodies: dict[bytes, int] = {}
-    groups = np.empty(len(articles), dtype=np.int64)
-    parts: list[sp.csr_matrix] = []
-    for first in range(0, len(articles), BATCH):
-        sizes: list[int] = []
-        cols: list[int] = []
-        counts: list[int] = []
-        weights: list[float] = []
-        for i in range(first, min(first + BATCH, len(articles))):
-            article = articles[i]
-            body = _words(plain_text(article.body_html))
-            # The same body: the same words in the same order, whatever the markup, case and punctuation.
-            digest = hashlib.blake2b(" ".join(body).encode("utf-8"), digest_size=16).digest()
-            groups[i] = seen_bodies.setdefault(digest, i) if body else -1 - i  # empty bodies are all unique
-            size = 0
-            for weight, text in ((config.title_weight, article.title), (config.summary_weight, article.summary)):
-                if weight > 0 and text:
-                    size += _count(_words(text), weight, vocab, cols, counts, weights)
-            if config.body_weight > 0:
-                size += _count(body, config.body_weight, vocab, cols, counts, weights)
-            if config.tags_weight > 0 and article.tags:
-                tags = [TAG_PREFIX + key for key in _tag_map(article.tags)]  # each tag once
-                size += _count(tags, config.tags_weight, vocab, cols, counts, weights)
-            sizes.append(size)
-        new = list(vocab)[len(word_term):]
-        word_term = np.concatenate([word_term, np.fromiter(
-            (_term_of(word, terms, display) for word in new), dtype=np.int64, count=len(new))])
-        col = word_term[np.array(cols, dtype=np.int64)]
-        val = np.array(weights) * (1.0 + np.log(np.array(counts, dtype=np.float64)))
-        row = np.repeat(np.arange(len(sizes)), sizes)
-        keep = col >= 0
-        part = sp.csr_matrix((val[keep].astype(np.float32), (row[keep], col[keep])),
-                             shape=(len(sizes), max(1, len(display))))  # sums a word's fields and case forms
-        part.sum_duplicates()
-        parts.append(part)
+    n = len(counts.digests)
+    sizes = counts.fields.sum(axis=1)
+    ends = np.concatenate([[0], np.cumsum(sizes)])
+    batches = [(slice(top, min(top + BATCH, n)), slice(ends[top], ends[min(top + BATCH, n)]))
+               for top in range(0, n, BATCH)]
+    key_of: dict[str | None, int] = {}
+    word_key = np.fromiter((key_of.setdefault(_key(word), i) for i, word in enumerate(counts.words)),
+                           dtype=np.int64, count=len(counts.words))  # a word's term: the number of its first spelling
+    first = np.full(len(counts.words), ends[-1], dtype=np.int64)  # where each term is first seen
+    for _, at in batches:
+        np.minimum.at(first, word_key[counts.word[at]], np.arange(at.start, at.stop))
+    seen = np.flatnonzero(first < ends[-1])
+    order = seen[np.argsort(first[seen])]  # terms in the order first seen: the columns
+    display = list(map(counts.words.__getitem__, counts.word[first[order]].tolist()))
+    column = np.full(len(counts.words), -1, dtype=np.int32)
+    column[order] = np.arange(len(order), dtype=np.int32)
+    column = column[word_key]  # each word's
     t = max(1, len(display))
-    tf = sp.vstack([sp.csr_matrix((p.data, p.indices, p.indptr), shape=(p.shape[0], t)) for p in parts],
-                   format="csr") if parts else sp.csr_matrix((0, t), dtype=np.float32)
+    weights = np.array(_weights(config))
+    parts: list[sp.csr_matrix] = []
+    for rows, at in batches:
+        val = np.repeat(np.tile(weights, rows.stop - rows.start), counts.fields[rows].ravel()) * (
+            1.0 + np.log(counts.count[at].astype(np.float64)))
+        indptr = np.concatenate([[0], np.cumsum(sizes[rows])])
+        part = sp.csr_matrix((val.astype(np.float32), column[counts.word[at]], indptr),
+                             shape=(rows.stop - rows.start, t))
+        part.sum_duplicates()  # sums a word's fields and case forms
+        parts.append(part)
+    tf = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, t), dtype=np.float32)
     is_tag = np.fromiter((d.startswith(TAG_PREFIX) for d in display), dtype=bool, count=len(display))
+    seen_bodies: dict[bytes, int] = {}
+    groups = np.array([seen_bodies.setdefault(body, i) if body else -1 - i for i, body in enumerate(counts.bodies)],
+                      dtype=np.int64)  # empty bodies are all unique
     return tf, display, is_tag, groups
+
+
+def _weights(config: RelatedConfig) -> tuple[float, float, float, float]:
+    return config.title_weight, config.summary_weight, config.body_weight, config.tags_weight
 
 
 def _words(text: str) -> list[str]:
     """Lowercase words of three or more letters or digits, in order."""
     text = unicodedata.normalize("NFKC", text).lower()
     return (ASCII_WORD if text.isascii() else WORD).findall(text)
-
-
-def _count(words: list[str], weight: float, vocab: defaultdict[str, int], cols: list[int], counts: list[int],
-           weights: list[float]) -> int:
-    """Append one field's (word id, count, weight) triples; returns how many."""
-    found = Counter(words)
-    cols.extend(map(vocab.__getitem__, found))
-    counts.extend(found.values())
-    weights.extend(repeat(weight, len(found)))
-    return len(found)
 
 
 def _tag_key(tag: str) -> str:
@@ -215,16 +334,11 @@ def _tag_map(tags: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def _term_of(word: str, terms: dict[str, int], display: list[str]) -> int:
-    """The term a lowercase word counts for (-1: stopword, number or underscores); the first spelling seen is shown."""
+def _key(word: str) -> str | None:
+    """The term a lowercase word counts for (None: a stopword, number or underscores)."""
     key = word if word.startswith(TAG_PREFIX) else word.casefold()
     bare = key.replace("_", "")
-    if key in STOPWORDS or not bare or bare.isdigit():
-        return -1
-    if key not in terms:
-        terms[key] = len(display)
-        display.append(word)
-    return terms[key]
+    return None if key in STOPWORDS or not bare or bare.isdigit() else key
 
 
 def _weigh(tf: sp.csr_matrix) -> sp.csr_matrix:
@@ -249,16 +363,22 @@ def _weigh(tf: sp.csr_matrix) -> sp.csr_matrix:
     return x
 
 
-def compute_related(articles: Sequence[Article], config: RelatedConfig) -> dict[str, tuple[Match, ...]]:
+def compute_related(articles: Sequence[Article], config: RelatedConfig,
+                    counts: WordCounts | None = None) -> dict[str, tuple[Match, ...]]:
     """article.path -> its related articles above config.min_score, best first, at most config.listed.
 
     Articles without any match are left out. Ties go to the newer article, then the path.
+    ``counts``: count_words of the same articles, newest first (counted here when not given).
     """
     arts = sorted(articles, key=lambda a: a.sort_key)  # row order is the tie-break order
     n = len(arts)
     if n < 2 or config.listed <= 0:
         return {}
-    tf, display, is_tag, groups = _tokenise(arts, config)
+    if counts is None:
+        counts = count_words(arts, config, [content_digest(a) for a in arts])
+    elif len(counts.digests) != n:
+        raise ValueError(f"word counts of {len(counts.digests)} articles given for {n}")
+    tf, display, is_tag, groups = _tokenise(counts, config)
     x = _weigh(tf)
     del tf
     if x.nnz == 0:

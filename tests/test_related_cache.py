@@ -1,0 +1,180 @@
+"""Related articles kept between builds: a rebuild with no change reuses them whole (numpy and
+scipy are never imported), and after an edit only the edited articles' words are counted again,
+with exactly the output of a cold build."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, article_md, write_files
+from sitegen.build import build
+from sitegen.cache import CACHE_DIR, ResultCache
+from sitegen.config import RelatedConfig, load_config
+from sitegen.indexes.similar import WordCounts, _tokenise, compute_related, content_digest, count_words, counts_key
+from sitegen.model import Article
+from test_incremental import tree
+
+CONFIG = "search: false\nbuild_time: 2024-08-01T00:00:00+00:00\n"
+TOPICS = {
+    "harbour": "harbour ferry dock cranes shipping container port berth tide pilot Straße",
+    "orchard": "orchard apples harvest pickers cider blossom frost growers pears STRASSE",
+    "transit": "tram signals commuters timetable depot fares platform carriages strasse",
+    "museum": "museum exhibition curator paintings gallery sculpture archive visitors",
+}
+N = 48
+
+# One build in a process of its own: which modules did it import?
+BUILD = """
+import json, sys
+from pathlib import Path
+from sitegen.build import build
+result = build(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1)
+print(json.dumps({"articles": result.articles, "numpy": "numpy" in sys.modules, "scipy": "scipy" in sys.modules}))
+"""
+
+
+def story(i: int, extra: str = "") -> str:
+    """Article i: one of four topics, words drawn from it (spellings that fold alike included)."""
+    topic = list(TOPICS)[i % len(TOPICS)]
+    words = TOPICS[topic].split()
+    rng = random.Random(i)
+    body = " ".join(rng.choice(words) for _ in range(60)) + f". Report number {i}.{extra}"
+    return article_md(f"{words[i % len(words)].title()} story {i}", f"2024-{1 + i % 6:02d}-{1 + i % 27:02d}T10:00:00Z",
+                      body=body, tags=f"[{topic}, {rng.choice(['Desk', 'desk', 'Night Desk'])}]")
+
+
+@pytest.fixture
+def root(site) -> Path:
+    return site({"sitegen.yaml": CONFIG, **{f"content/a{i}.md": story(i) for i in range(N)}})
+
+
+def kept_counts(root: Path) -> WordCounts:
+    """The word counts the last build kept in the site's cache."""
+    counts = ResultCache(root).get("words", counts_key(load_config(root).related))
+    assert isinstance(counts, WordCounts)
+    return counts
+
+
+def build_in_process_of_its_own(root: Path, out: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", BUILD, str(root), str(out)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, timeout=300)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_a_rebuild_with_no_change_reuses_related_articles_without_numpy(root, tmp_path):
+    first = build_in_process_of_its_own(root, tmp_path / "out")
+    assert first == {"articles": N, "numpy": True, "scipy": True}
+    assert (root / CACHE_DIR / "related.pickle").is_file()
+    again = build_in_process_of_its_own(root, tmp_path / "out")
+    assert again == {"articles": N, "numpy": False, "scipy": False}
+    write_files(root, {"content/a3.md": story(3, " A late correction.")})
+    edited = build_in_process_of_its_own(root, tmp_path / "out")
+    assert edited == {"articles": N, "numpy": True, "scipy": True}
+    assert kept_counts(root).counted == 1
+
+
+def test_after_edits_only_the_changed_articles_are_counted_and_the_output_is_the_cold_one(root, tmp_path):
+    build(root, tmp_path / "out")
+    assert kept_counts(root).counted == N
+    assert any(b'<aside class="related"' in data for data in tree(tmp_path / "out").values())
+    steps = [
+        ("edit one body", 1, lambda: write_files(root, {"content/a5.md": story(5, " Cranes idle at the berth.")})),
+        # a2 now reads exactly as a6 (title, tags, body): its counts are a6's, kept
+        ("edit two, add one", 2, lambda: write_files(root, {
+            "content/a1.md": story(1, " Tide tables revised."), "content/a2.md": story(6),
+            "content/new.md": story(N + 1)})),
+        # the newest article now spells a word first another way: every page shows that spelling
+        ("newest spelled otherwise", 1, lambda: write_files(root, {"content/a0.md": article_md(
+            "Strasse story", "2024-07-01T10:00:00Z", body="strasse STRASSE Straße harbour ferry dock", tags="[harbour]")})),
+        ("delete one, retag one", 1, lambda: (
+            (root / "content/a7.md").unlink(),
+            write_files(root, {"content/a9.md": story(9).replace("tags: [", "tags: [Ferry, ")}))),
+    ]
+    for name, counted, change in steps:
+        change()
+        build(root, tmp_path / "out")
+        assert kept_counts(root).counted == counted, name
+        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+        build(root, cold, cache=False)
+        assert tree(tmp_path / "out") == tree(cold), name
+
+
+def test_a_damaged_word_count_cache_is_only_a_slower_build(root, tmp_path):
+    build(root, tmp_path / "out")
+    (root / CACHE_DIR / "words.pickle").write_bytes(b"not a pickle")
+    write_files(root, {"content/a4.md": story(4, " Edited.")})
+    build(root, tmp_path / "out")
+    assert kept_counts(root).counted == N
+    build(root, tmp_path / "cold", cache=False)
+    assert tree(tmp_path / "out") == tree(tmp_path / "cold")
+
+
+START = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
+RELATED = RelatedConfig(min_score=0.01, listed=20)
+
+
+def archive(n: int, seed: int) -> list[Article]:
+    """n articles, newest first, with words of several spellings (Straße, strasse), tags written
+    several ways, and two articles of the same body."""
+    rng = random.Random(seed)
+    pool = [*(w for words in TOPICS.values() for w in words.split()), "ΣΟΦΙΑ", "σοφια", "Größe", "GRÖSSE", "2024",
+            "the", "and", "under_score"]
+    articles = []
+    for i in range(n):
+        body = " ".join(rng.choice(pool) for _ in range(rng.randrange(0, 40)))
+        articles.append(Article(title=" ".join(rng.sample(pool, 3)), slug=f"s{i}", date=START - timedelta(hours=i),
+                                section="News", path=f"content/s{i}.md", summary=" ".join(rng.sample(pool, 2)),
+                                tags=tuple(rng.sample(["Harbour", "harbour", "Museum  Pieces", "museum pieces",
+                                                       "Orchard"], rng.randrange(0, 3))),
+                                body_html=f"<p>{body}</p>"))
+    articles[-1] = replace(articles[-1], body_html=articles[0].body_html)
+    return articles
+
+
+def same_matrix(a: tuple, b: tuple) -> bool:
+    (ta, da, ia, ga), (tb, db, ib, gb) = a, b
+    return (ta.shape == tb.shape and ta.dtype == tb.dtype and np.array_equal(ta.indptr, tb.indptr)
+            and np.array_equal(ta.indices, tb.indices) and np.array_equal(ta.data, tb.data)
+            and da == db and np.array_equal(ia, ib) and np.array_equal(ga, gb))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_counts_give_exactly_what_counting_afresh_gives(seed):
+    articles = archive(60, seed)
+    digests = [content_digest(a) for a in articles]
+    fresh = count_words(articles, RELATED, digests)
+    assert fresh.counted == len(articles)
+    # the last build's counts: other articles too, some of these edited, in another order
+    rng = random.Random(seed)
+    before = [replace(a, body_html=a.body_html + "<p>Größe once</p>") if i % 7 == 0 else a
+              for i, a in enumerate(articles)] + archive(10, seed + 100)
+    rng.shuffle(before)
+    kept = count_words(before, RELATED, [content_digest(a) for a in before])
+    warm = count_words(articles, RELATED, digests, kept)
+    assert warm.counted == sum(1 for i in range(len(articles)) if i % 7 == 0)
+    assert same_matrix(_tokenise(warm, RELATED), _tokenise(fresh, RELATED))
+    assert set(warm.words) == set(fresh.words)  # words of articles gone are not kept
+    assert compute_related(articles, RELATED, warm) == compute_related(articles, RELATED)
+    unchanged = count_words(articles, RELATED, digests, warm)
+    assert unchanged.counted == 0 and same_matrix(_tokenise(unchanged, RELATED), _tokenise(fresh, RELATED))
+
+
+def test_counts_are_kept_in_the_fewest_bytes_that_hold_them():
+    articles = archive(60, 4)
+    counts = count_words(articles, RELATED, [content_digest(a) for a in articles])
+    assert counts.count.dtype == np.uint8
+    assert counts.word.dtype == (np.uint8 if len(counts.words) <= 256 else np.uint16)
+    many = replace(articles[0], body_html=" ".join([*(f"word{i:03d}x" for i in range(300)), *["harbour"] * 300]))
+    counts = count_words([many], RELATED, [content_digest(many)])
+    assert counts.word.dtype == np.uint16 and counts.count.dtype == np.uint16
+    assert len(counts.words) == len(set(counts.words))
