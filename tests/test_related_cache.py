@@ -20,7 +20,8 @@ from conftest import ROOT, article_md, write_files
 from sitegen.build import build
 from sitegen.cache import CACHE_DIR, ResultCache
 from sitegen.config import RelatedConfig, load_config
-from sitegen.indexes.similar import WordCounts, _tokenise, compute_related, content_digest, count_words, counts_key
+from sitegen.indexes.similar import _tokenise, compute_related
+from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key
 from sitegen.model import Article
 from test_incremental import tree
 

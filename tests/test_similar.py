@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.similar import Match, compute_related, plain_text
+from sitegen.indexes.similar import Match, compute_related
+from sitegen.indexes.words import plain_text
 from sitegen.model import Article
 
 START = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)

@@ -12,10 +12,11 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
-from sitegen.indexes.similar import Match, compute_related, content_digest, count_words, counts_key
+from sitegen.indexes.similar import Match, compute_related
+from sitegen.indexes.words import content_digest, count_words, counts_key
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
-from sitegen.indexes import similar as similar_module, stories as stories_module
+from sitegen.indexes import similar as similar_module, stories as stories_module, words as words_module
 from sitegen.model import Article
 
 
@@ -79,7 +80,7 @@ def _similar_key(arts: list[Article], digests: list[bytes], config: Config) -> b
     """A digest of what related articles and stories read: the code, the settings, and each
     article's path, date and content_digest (title, summary, tags and body)."""
     h = hashlib.blake2b(digest_size=16)
-    for module in (similar_module, stories_module):
+    for module in (words_module, similar_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(repr(config.related).encode("utf-8"))
     for a, digest in zip(arts, digests):

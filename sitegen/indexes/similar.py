@@ -12,67 +12,22 @@ but only the edited articles' words are counted again.
 
 from __future__ import annotations
 
-import hashlib
-import html
-import re
-import unicodedata
-from collections import Counter, defaultdict
 from collections.abc import Sequence
-import importlib
-from dataclasses import dataclass, replace
-from itertools import count
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 from sitegen.config import RelatedConfig
+from sitegen.indexes.lazy import np, sp
+from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, content_digest, count_words, field_weights,
+                                   tag_map, term_key)
 from sitegen.model import Article
 
-
-class _OnFirstUse:
-    """A module imported when first used: numpy and scipy take half a second to import, and a
-    rebuild whose related articles are kept from the last build never needs them."""
-
-    def __init__(self, name: str):
-        self._name = name
-        self._module: Any = None
-
-    def __getattr__(self, attr: str) -> Any:
-        if self._module is None:
-            self._module = importlib.import_module(self._name)
-        return getattr(self._module, attr)
-
-
-np: Any = _OnFirstUse("numpy")
-sp: Any = _OnFirstUse("scipy.sparse")
 
 TERMS_PER_ARTICLE = 24   # K: bounds the cost per article; more adds noise, not precision
 POSTINGS_PER_TERM = 200  # M: a term shared by thousands says little; its strongest articles suffice
 CHUNK_ROWS = 500         # rows scored per sparse product: bounds peak memory (rows x K x M candidates)
 PAD_CELLS = 1 << 20      # cells of one padded array in _top_in_rows (8 MB)
-BATCH = 2000             # articles tokenised (and weighed) per batch: bounds the temporary arrays
 POOL_EXTRA = 16          # candidates rescored exactly beyond `listed`, as the pruned score underestimates
 SHOWN_TERMS = 3
-TAG_PREFIX = "#tag:"
-
-WORD = re.compile(r"\w{3,}")
-ASCII_WORD = re.compile(r"[a-z0-9_]{3,}", re.A)  # the same on lowercase ASCII text, and a third faster
-MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
-# Words of three letters or more only: shorter ones are never tokens. English only; other
-# languages still work, their function words just get a low IDF instead of being dropped.
-STOPWORDS = frozenset("""
-    about above across after again against all almost along already also although always among
-    and another any anyone anything are around because been before being below between both but
-    can cannot could did does doing done down during each either else enough even ever every
-    few for from further had has have having her here hers herself him himself his how however
-    into its itself just last least less let like made make many may more most much must near
-    neither never new next nor not now off often once one only onto other others our ours
-    ourselves out over own per perhaps put rather said same say says see seen several she should
-    since some still such than that the their theirs them themselves then there these they this
-    those though three through thus too two under until upon very was way well were what whatever
-    when where whether which while who whom whose why will with within without would yet you
-    your yours yourself yourselves year years month months week weeks day days today yesterday time
-    first second found show shows including told according via
-""".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +36,6 @@ class Match:
     score: float                  # cosine similarity, 0..1 (times the date preference when on)
     terms: tuple[str, ...]        # up to 3 shared words that contributed most (display forms, lowercase)
     tags: tuple[str, ...]         # shared tags, as written on ``article``
-
-
-def plain_text(body_html: str) -> str:
-    """Body text without markup: a regex is enough for our own markdown output, and fast."""
-    return html.unescape(MARKUP.sub(" ", body_html))
 
 
 def _top_in_rows(indptr: np.ndarray, values: np.ndarray, k: int, partial: bool = False) -> np.ndarray:
@@ -133,138 +83,6 @@ def _top_in_group(indptr: np.ndarray, values: np.ndarray, rows: np.ndarray, k: i
     return (indptr[rows][:, None] + pos)[best > -np.inf]
 
 
-def content_digest(article: Article) -> bytes:
-    """A digest of what an article's counted words come from: its title, summary, tags and body."""
-    h = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=16)
-    h.update(article.body_html.encode("utf-8"))
-    return h.digest()
-
-
-def counts_key(config: RelatedConfig) -> bytes:
-    """What kept WordCounts depend on besides the articles: this code and which fields are counted."""
-    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
-    h.update(repr([weight > 0 for weight in _weights(config)]).encode("utf-8"))
-    return h.digest()
-
-
-@dataclass(frozen=True, slots=True)
-class WordCounts:
-    """Each article's words as counted for related articles, in flat arrays, one row per article.
-
-    Counting is half the cost of related articles, and any edit changes every IDF, so the
-    rest is computed again; these are kept between builds so that an edit counts only the
-    edited articles. Flat arrays, not objects per article: small to keep and quick to load.
-    """
-
-    words: tuple[str, ...]      # the words below, by number: lowercase, no stopwords, tags as '#tag:key'
-    digests: tuple[bytes, ...]  # per article: its content_digest
-    bodies: tuple[bytes, ...]   # per article: a digest of its body's words (b"": none); the same body, the same digest
-    fields: np.ndarray          # per article: how many distinct words its title, summary, body and tags have (n x 4)
-    word: np.ndarray            # per distinct word of each field, article by article, first seen first: its number
-    count: np.ndarray           # and how many times it occurs in that field
-    counted: int = 0            # articles counted anew (the others were kept from the last build)
-
-
-def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
-                kept: WordCounts | None = None) -> WordCounts:
-    """The counted words of ``articles`` (newest first; ``digests`` their content_digest): taken
-    from ``kept`` (the last build's) for the articles it has, counted anew for the others."""
-    row_of = dict(zip(kept.digests, range(len(kept.digests)))) if kept is not None else {}
-    rows = [row_of.get(digest, -1) for digest in digests]
-    fresh = [i for i, row in enumerate(rows) if row < 0]
-    new = _count([articles[i] for i in fresh], config, [digests[i] for i in fresh])
-    if kept is None or len(fresh) == len(articles):
-        return new
-    for k, i in enumerate(fresh):
-        rows[i] = len(kept.digests) + k
-    both = _join(kept, new)
-    del kept, new  # a third copy of the arrays would raise the peak memory
-    return replace(_take(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
-
-
-def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
-    """Count the words of each field of each article: the Python loop only counts; stopwords are
-    dropped per batch on arrays (batches bound the temporary lists)."""
-    on = [weight > 0 for weight in _weights(config)]
-    vocab: defaultdict[str, int] = defaultdict(count().__next__)
-    is_term = np.empty(0, dtype=bool)
-    bodies: list[bytes] = []
-    found = [np.empty(0, dtype=np.uint8)]  # per batch: its counted words (their numbers), their counts, field sizes
-    times = [np.empty(0, dtype=np.uint8)]
-    fields = [np.empty((0, 4), dtype=np.int64)]
-    for first in range(0, len(articles), BATCH):
-        ids: list[int] = []
-        counts: list[int] = []
-        sizes: list[int] = []
-        for article in articles[first:first + BATCH]:
-            body = _words(plain_text(article.body_html))
-            # The same body: the same words in the same order, whatever the markup, case and punctuation.
-            bodies.append(hashlib.blake2b(" ".join(body).encode("utf-8"), digest_size=16).digest() if body else b"")
-            texts = (_words(article.title) if on[0] and article.title else (),
-                     _words(article.summary) if on[1] and article.summary else (),
-                     body if on[2] else (),
-                     [TAG_PREFIX + key for key in _tag_map(article.tags)] if on[3] else ())  # each tag once
-            sizes.extend(_count_field(words, vocab, ids, counts) for words in texts)
-        new = list(vocab)[len(is_term):]
-        is_term = np.concatenate([is_term, np.fromiter((_key(w) is not None for w in new), dtype=bool, count=len(new))])
-        number = np.cumsum(is_term) - 1  # a word's number among those kept (later words do not change it)
-        word = np.array(ids, dtype=np.int64)
-        keep = is_term[word]
-        found.append(_small(number[word[keep]], len(vocab)))
-        repeats = np.array(counts, dtype=np.int64)[keep]
-        times.append(_small(repeats, int(repeats.max(initial=0)) + 1))
-        fields.append(np.bincount(np.repeat(np.arange(len(sizes)), sizes)[keep], minlength=len(sizes)).reshape(-1, 4))
-    words = tuple(w for w, term in zip(vocab, is_term.tolist()) if term)
-    return WordCounts(words, tuple(digests), tuple(bodies), np.concatenate(fields).astype(np.int32),
-                      _small(np.concatenate(found), len(words)), np.concatenate(times), len(articles))
-
-
-def _count_field(words: Sequence[str], vocab: defaultdict[str, int], ids: list[int], counts: list[int]) -> int:
-    """Append one field's (word id, count) pairs, first seen first; returns how many."""
-    found = Counter(words)
-    ids.extend(map(vocab.__getitem__, found))
-    counts.extend(found.values())
-    return len(found)
-
-
-def _small(values: np.ndarray, bound: int) -> np.ndarray:
-    """``values`` (all below ``bound``) in one or two bytes each when they fit, else four: a third of the memory."""
-    return values.astype(np.uint8 if bound <= 1 << 8 else np.uint16 if bound <= 1 << 16 else np.int32)
-
-
-def _join(a: WordCounts, b: WordCounts) -> WordCounts:
-    """a's articles, then b's, b's words numbered as a's."""
-    number = dict(zip(a.words, range(len(a.words))))
-    renumber = np.fromiter((number.setdefault(word, len(number)) for word in b.words), dtype=np.int64,
-                           count=len(b.words))
-    return WordCounts(tuple(number), a.digests + b.digests, a.bodies + b.bodies, np.concatenate([a.fields, b.fields]),
-                      np.concatenate([a.word, _small(renumber[b.word], len(number))]),
-                      np.concatenate([a.count, b.count]))
-
-
-def _take(counts: WordCounts, rows: np.ndarray) -> WordCounts:
-    """The articles ``rows`` of ``counts``, in that order, with only the words they use (numbered in the same order)."""
-    sizes = counts.fields.sum(axis=1)
-    starts, lengths = (np.cumsum(sizes) - sizes)[rows], sizes[rows]
-    word = np.empty(int(lengths.sum()), dtype=counts.word.dtype)
-    times = np.empty(len(word), dtype=counts.count.dtype)
-    done = 0
-    for top in range(0, len(rows), BATCH):  # in batches: bounds the temporary index arrays
-        start, length = starts[top:top + BATCH], lengths[top:top + BATCH]
-        ends = np.cumsum(length)
-        at = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)  # the spans of these rows
-        word[done:done + len(at)] = counts.word[at]
-        times[done:done + len(at)] = counts.count[at]
-        done += len(at)
-    used = np.zeros(len(counts.words), dtype=bool)
-    used[word] = True
-    words = tuple(map(counts.words.__getitem__, np.flatnonzero(used).tolist()))
-    picked = rows.tolist()
-    return WordCounts(words, tuple(map(counts.digests.__getitem__, picked)),
-                      tuple(map(counts.bodies.__getitem__, picked)), counts.fields[rows],
-                      _small(np.cumsum(used) - 1, len(words))[word], times)
-
-
 def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[sp.csr_matrix, list[str], np.ndarray, np.ndarray]:
     """(term frequencies, display form per term, is-tag per term, body group per article).
 
@@ -280,7 +98,7 @@ def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[sp.csr_matrix,
     batches = [(slice(top, min(top + BATCH, n)), slice(ends[top], ends[min(top + BATCH, n)]))
                for top in range(0, n, BATCH)]
     key_of: dict[str | None, int] = {}
-    word_key = np.fromiter((key_of.setdefault(_key(word), i) for i, word in enumerate(counts.words)),
+    word_key = np.fromiter((key_of.setdefault(term_key(word), i) for i, word in enumerate(counts.words)),
                            dtype=np.int64, count=len(counts.words))  # a word's term: the number of its first spelling
     first = np.full(len(counts.words), ends[-1], dtype=np.int64)  # where each term is first seen
     for _, at in batches:
@@ -292,7 +110,7 @@ def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[sp.csr_matrix,
     column[order] = np.arange(len(order), dtype=np.int32)
     column = column[word_key]  # each word's
     t = max(1, len(display))
-    weights = np.array(_weights(config))
+    weights = np.array(field_weights(config))
     parts: list[sp.csr_matrix] = []
     for rows, at in batches:
         val = np.repeat(np.tile(weights, rows.stop - rows.start), counts.fields[rows].ravel()) * (
@@ -308,37 +126,6 @@ def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[sp.csr_matrix,
     groups = np.array([seen_bodies.setdefault(body, i) if body else -1 - i for i, body in enumerate(counts.bodies)],
                       dtype=np.int64)  # empty bodies are all unique
     return tf, display, is_tag, groups
-
-
-def _weights(config: RelatedConfig) -> tuple[float, float, float, float]:
-    return config.title_weight, config.summary_weight, config.body_weight, config.tags_weight
-
-
-def _words(text: str) -> list[str]:
-    """Lowercase words of three or more letters or digits, in order."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return (ASCII_WORD if text.isascii() else WORD).findall(text)
-
-
-def _tag_key(tag: str) -> str:
-    """Tags compare whole, ignoring case and spacing: 'Foreign  Minister' is 'foreign minister'."""
-    return " ".join(unicodedata.normalize("NFKC", tag).casefold().split())
-
-
-def _tag_map(tags: Sequence[str]) -> dict[str, str]:
-    """tag key -> the tag as first written, in the article's order."""
-    found: dict[str, str] = {}
-    for tag in tags:
-        if tag.strip():
-            found.setdefault(_tag_key(tag), tag)
-    return found
-
-
-def _key(word: str) -> str | None:
-    """The term a lowercase word counts for (None: a stopword, number or underscores)."""
-    key = word if word.startswith(TAG_PREFIX) else word.casefold()
-    bare = key.replace("_", "")
-    return None if key in STOPWORDS or not bare or bare.isdigit() else key
 
 
 def _weigh(tf: sp.csr_matrix) -> sp.csr_matrix:
@@ -388,7 +175,7 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig,
     postings = sp.csr_matrix((postings.data[keep], postings.indices[keep], np.concatenate(
         [[0], np.cumsum(np.minimum(np.diff(postings.indptr), POSTINGS_PER_TERM))])), shape=postings.shape)
     days = np.array([a.date.timestamp() / 86400.0 for a in arts])
-    tag_maps = [_tag_map(a.tags) for a in arts]
+    tag_maps = [tag_map(a.tags) for a in arts]
     once: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each terms or tags tuple: halves the memory
     result: dict[str, tuple[Match, ...]] = {}
     for start in range(0, n, CHUNK_ROWS):

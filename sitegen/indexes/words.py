@@ -1,0 +1,212 @@
+"""Words as related articles count them: each article's words per field (title, summary,
+body, tags), without stopwords, kept between builds (WordCounts) so that an edit counts only
+the edited articles. Counting is half the cost of related articles, and any edit changes every
+IDF, so everything after it is computed again (similar.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from itertools import count
+from pathlib import Path
+
+from sitegen.config import RelatedConfig
+from sitegen.indexes.lazy import np
+from sitegen.model import Article
+
+BATCH = 2000             # articles counted (and weighed) per batch: bounds the temporary arrays
+TAG_PREFIX = "#tag:"
+
+WORD = re.compile(r"\w{3,}")
+ASCII_WORD = re.compile(r"[a-z0-9_]{3,}", re.A)  # the same on lowercase ASCII text, and a third faster
+MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+# Words of three letters or more only: shorter ones are never tokens. English only; other
+# languages still work, their function words just get a low IDF instead of being dropped.
+STOPWORDS = frozenset("""
+    about above across after again against all almost along already also although always among
+    and another any anyone anything are around because been before being below between both but
+    can cannot could did does doing done down during each either else enough even ever every
+    few for from further had has have having her here hers herself him himself his how however
+    into its itself just last least less let like made make many may more most much must near
+    neither never new next nor not now off often once one only onto other others our ours
+    ourselves out over own per perhaps put rather said same say says see seen several she should
+    since some still such than that the their theirs them themselves then there these they this
+    those though three through thus too two under until upon very was way well were what whatever
+    when where whether which while who whom whose why will with within without would yet you
+    your yours yourself yourselves year years month months week weeks day days today yesterday time
+    first second found show shows including told according via
+""".split())
+
+
+def plain_text(body_html: str) -> str:
+    """Body text without markup: a regex is enough for our own markdown output, and fast."""
+    return html.unescape(MARKUP.sub(" ", body_html))
+
+
+def content_digest(article: Article) -> bytes:
+    """A digest of what an article's counted words come from: its title, summary, tags and body."""
+    h = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=16)
+    h.update(article.body_html.encode("utf-8"))
+    return h.digest()
+
+
+def counts_key(config: RelatedConfig) -> bytes:
+    """What kept WordCounts depend on besides the articles: this code and which fields are counted."""
+    h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
+    h.update(repr([weight > 0 for weight in field_weights(config)]).encode("utf-8"))
+    return h.digest()
+
+
+@dataclass(frozen=True, slots=True)
+class WordCounts:
+    """Each article's words as counted for related articles, in flat arrays, one row per article.
+
+    Counting is half the cost of related articles, and any edit changes every IDF, so the
+    rest is computed again; these are kept between builds so that an edit counts only the
+    edited articles. Flat arrays, not objects per article: small to keep and quick to load.
+    """
+
+    words: tuple[str, ...]      # the words below, by number: lowercase, no stopwords, tags as '#tag:key'
+    digests: tuple[bytes, ...]  # per article: its content_digest
+    bodies: tuple[bytes, ...]   # per article: a digest of its body's words (b"": none); the same body, the same digest
+    fields: np.ndarray          # per article: how many distinct words its title, summary, body and tags have (n x 4)
+    word: np.ndarray            # per distinct word of each field, article by article, first seen first: its number
+    count: np.ndarray           # and how many times it occurs in that field
+    counted: int = 0            # articles counted anew (the others were kept from the last build)
+
+
+def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
+                kept: WordCounts | None = None) -> WordCounts:
+    """The counted words of ``articles`` (newest first; ``digests`` their content_digest): taken
+    from ``kept`` (the last build's) for the articles it has, counted anew for the others."""
+    row_of = dict(zip(kept.digests, range(len(kept.digests)))) if kept is not None else {}
+    rows = [row_of.get(digest, -1) for digest in digests]
+    fresh = [i for i, row in enumerate(rows) if row < 0]
+    new = _count([articles[i] for i in fresh], config, [digests[i] for i in fresh])
+    if kept is None or len(fresh) == len(articles):
+        return new
+    for k, i in enumerate(fresh):
+        rows[i] = len(kept.digests) + k
+    both = _join(kept, new)
+    del kept, new  # a third copy of the arrays would raise the peak memory
+    return replace(_take(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
+
+
+def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
+    """Count the words of each field of each article: the Python loop only counts; stopwords are
+    dropped per batch on arrays (batches bound the temporary lists)."""
+    on = [weight > 0 for weight in field_weights(config)]
+    vocab: defaultdict[str, int] = defaultdict(count().__next__)
+    is_term = np.empty(0, dtype=bool)
+    bodies: list[bytes] = []
+    found = [np.empty(0, dtype=np.uint8)]  # per batch: its counted words (their numbers), their counts, field sizes
+    times = [np.empty(0, dtype=np.uint8)]
+    fields = [np.empty((0, 4), dtype=np.int64)]
+    for first in range(0, len(articles), BATCH):
+        ids: list[int] = []
+        counts: list[int] = []
+        sizes: list[int] = []
+        for article in articles[first:first + BATCH]:
+            body = words_of(plain_text(article.body_html))
+            # The same body: the same words in the same order, whatever the markup, case and punctuation.
+            bodies.append(hashlib.blake2b(" ".join(body).encode("utf-8"), digest_size=16).digest() if body else b"")
+            texts = (words_of(article.title) if on[0] and article.title else (),
+                     words_of(article.summary) if on[1] and article.summary else (),
+                     body if on[2] else (),
+                     [TAG_PREFIX + key for key in tag_map(article.tags)] if on[3] else ())  # each tag once
+            sizes.extend(_count_field(words, vocab, ids, counts) for words in texts)
+        new = list(vocab)[len(is_term):]
+        is_term = np.concatenate([is_term, np.fromiter((term_key(w) is not None for w in new), dtype=bool, count=len(new))])
+        number = np.cumsum(is_term) - 1  # a word's number among those kept (later words do not change it)
+        word = np.array(ids, dtype=np.int64)
+        keep = is_term[word]
+        found.append(_small(number[word[keep]], len(vocab)))
+        repeats = np.array(counts, dtype=np.int64)[keep]
+        times.append(_small(repeats, int(repeats.max(initial=0)) + 1))
+        fields.append(np.bincount(np.repeat(np.arange(len(sizes)), sizes)[keep], minlength=len(sizes)).reshape(-1, 4))
+    words = tuple(w for w, term in zip(vocab, is_term.tolist()) if term)
+    return WordCounts(words, tuple(digests), tuple(bodies), np.concatenate(fields).astype(np.int32),
+                      _small(np.concatenate(found), len(words)), np.concatenate(times), len(articles))
+
+
+def _count_field(words: Sequence[str], vocab: defaultdict[str, int], ids: list[int], counts: list[int]) -> int:
+    """Append one field's (word id, count) pairs, first seen first; returns how many."""
+    found = Counter(words)
+    ids.extend(map(vocab.__getitem__, found))
+    counts.extend(found.values())
+    return len(found)
+
+
+def _small(values: np.ndarray, bound: int) -> np.ndarray:
+    """``values`` (all below ``bound``) in one or two bytes each when they fit, else four: a third of the memory."""
+    return values.astype(np.uint8 if bound <= 1 << 8 else np.uint16 if bound <= 1 << 16 else np.int32)
+
+
+def _join(a: WordCounts, b: WordCounts) -> WordCounts:
+    """a's articles, then b's, b's words numbered as a's."""
+    number = dict(zip(a.words, range(len(a.words))))
+    renumber = np.fromiter((number.setdefault(word, len(number)) for word in b.words), dtype=np.int64,
+                           count=len(b.words))
+    return WordCounts(tuple(number), a.digests + b.digests, a.bodies + b.bodies, np.concatenate([a.fields, b.fields]),
+                      np.concatenate([a.word, _small(renumber[b.word], len(number))]),
+                      np.concatenate([a.count, b.count]))
+
+
+def _take(counts: WordCounts, rows: np.ndarray) -> WordCounts:
+    """The articles ``rows`` of ``counts``, in that order, with only the words they use (numbered in the same order)."""
+    sizes = counts.fields.sum(axis=1)
+    starts, lengths = (np.cumsum(sizes) - sizes)[rows], sizes[rows]
+    word = np.empty(int(lengths.sum()), dtype=counts.word.dtype)
+    times = np.empty(len(word), dtype=counts.count.dtype)
+    done = 0
+    for top in range(0, len(rows), BATCH):  # in batches: bounds the temporary index arrays
+        start, length = starts[top:top + BATCH], lengths[top:top + BATCH]
+        ends = np.cumsum(length)
+        at = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)  # the spans of these rows
+        word[done:done + len(at)] = counts.word[at]
+        times[done:done + len(at)] = counts.count[at]
+        done += len(at)
+    used = np.zeros(len(counts.words), dtype=bool)
+    used[word] = True
+    words = tuple(map(counts.words.__getitem__, np.flatnonzero(used).tolist()))
+    picked = rows.tolist()
+    return WordCounts(words, tuple(map(counts.digests.__getitem__, picked)),
+                      tuple(map(counts.bodies.__getitem__, picked)), counts.fields[rows],
+                      _small(np.cumsum(used) - 1, len(words))[word], times)
+
+
+def field_weights(config: RelatedConfig) -> tuple[float, float, float, float]:
+    return config.title_weight, config.summary_weight, config.body_weight, config.tags_weight
+
+
+def words_of(text: str) -> list[str]:
+    """Lowercase words of three or more letters or digits, in order."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return (ASCII_WORD if text.isascii() else WORD).findall(text)
+
+
+def tag_key(tag: str) -> str:
+    """Tags compare whole, ignoring case and spacing: 'Foreign  Minister' is 'foreign minister'."""
+    return " ".join(unicodedata.normalize("NFKC", tag).casefold().split())
+
+
+def tag_map(tags: Sequence[str]) -> dict[str, str]:
+    """tag key -> the tag as first written, in the article's order."""
+    found: dict[str, str] = {}
+    for tag in tags:
+        if tag.strip():
+            found.setdefault(tag_key(tag), tag)
+    return found
+
+
+def term_key(word: str) -> str | None:
+    """The term a lowercase word counts for (None: a stopword, number or underscores)."""
+    key = word if word.startswith(TAG_PREFIX) else word.casefold()
+    bare = key.replace("_", "")
+    return None if key in STOPWORDS or not bare or bare.isdigit() else key
