@@ -236,3 +236,16 @@ def test_sitemaps_list_only_pages_that_exist(lean):
         for loc in ET.parse(sitemap).getroot().findall(".//s:loc", ns):
             path = loc.text.removeprefix("https://example.org/news/")
             assert (lean / path / "index.html").is_file() or (lean / path).is_file(), loc.text
+
+
+def test_without_related_pages_article_pages_show_the_same_related_articles(out, lean):
+    shown = 0
+    for page in sorted(out.glob("20*/*/*/*/index.html")):
+        rel = page.relative_to(out)
+        if rel.parts[-2] == "related":
+            continue
+        full = lxml.html.parse(str(page)).getroot().xpath("//aside[@class='related']//li")
+        mine = lxml.html.parse(str(lean / rel)).getroot().xpath("//aside[@class='related']//li")
+        assert [li.text_content() for li in mine] == [li.text_content() for li in full], rel
+        shown += len(mine)
+    assert shown >= len(ARTICLES)  # not vacuous: every article page lists some

@@ -49,9 +49,11 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
     kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
     each article's counted words are kept too, so only the edited ones are counted again."""
+    # Without related pages only the article pages' few are shown; without story pages no story is.
+    kept = None if config.pages.related or config.pages.stories else config.related.count
     if results is None:
-        similar = compute_related(articles, config.related)
-        return similar, build_stories(articles, similar, config.related)
+        similar = compute_related(articles, config.related, kept=kept)
+        return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
     key = _similar_key(arts, digests, config)
@@ -68,8 +70,8 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         words_key = counts_key(config.related)
         counts = count_words(arts, config.related, digests, results.get("words", words_key))
         results.put("words", words_key, counts)
-    similar = compute_related(articles, config.related, counts)
-    stories = build_stories(articles, similar, config.related)
+    similar = compute_related(articles, config.related, counts, kept)
+    stories = build_stories(articles, similar, config.related) if config.pages.stories else ()
     results.put("related", key, (
         {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
@@ -82,7 +84,7 @@ def _similar_key(arts: list[Article], digests: list[bytes], config: Config) -> b
     h = hashlib.blake2b(digest_size=16)
     for module in (words_module, similar_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
-    h.update(repr(config.related).encode("utf-8"))
+    h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
     for a, digest in zip(arts, digests):
         h.update(repr((a.path, a.date.isoformat())).encode("utf-8"))
         h.update(digest)

@@ -151,11 +151,12 @@ def _weigh(tf: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def compute_related(articles: Sequence[Article], config: RelatedConfig,
-                    counts: WordCounts | None = None) -> dict[str, tuple[Match, ...]]:
+                    counts: WordCounts | None = None, kept: int | None = None) -> dict[str, tuple[Match, ...]]:
     """article.path -> its related articles above config.min_score, best first, at most config.listed.
 
     Articles without any match are left out. Ties go to the newer article, then the path.
     ``counts``: count_words of the same articles, newest first (counted here when not given).
+    ``kept``: keep only the first this many of each (the same first ones), when no page lists more.
     """
     arts = sorted(articles, key=lambda a: a.sort_key)  # row order is the tie-break order
     n = len(arts)
@@ -179,7 +180,8 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig,
     once: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each terms or tags tuple: halves the memory
     result: dict[str, tuple[Match, ...]] = {}
     for start in range(0, n, CHUNK_ROWS):
-        rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config)
+        rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config,
+                                                config.listed if kept is None else min(kept, config.listed))
         words = _shared_terms(shared, is_tag, display, once)
         matches: list[Match] = []
         owners = rows.tolist()
@@ -195,11 +197,12 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig,
 
 
 def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: np.ndarray, days: np.ndarray,
-                config: RelatedConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix]:
+                config: RelatedConfig, kept: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix]:
     """(rows, cols, scores, per-term contributions) of the related pairs of one chunk of rows, best first.
 
-    The pruned index gives a lower bound of each score; the best few by that bound are
-    rescored exactly, filtered by min_score and cut to ``listed``.
+    The pruned index gives a lower bound of each score; the best few by that bound (as many
+    for any ``kept``, so the first ones never change) are rescored exactly, filtered by
+    min_score and cut to ``kept``.
     """
     block = (x[start:start + CHUNK_ROWS] @ postings).tocsr()
     rows = start + np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
@@ -215,7 +218,7 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: n
     score = np.minimum(np.asarray(shared.sum(axis=1)).ravel(), 1.0) * decay
     score[score < config.min_score] = -np.inf
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows - start, minlength=block.shape[0]))])
-    final = _top_in_rows(indptr, score, config.listed)
+    final = _top_in_rows(indptr, score, kept)
     return rows[final], cols[final], score[final], shared[final]
 
 
