@@ -179,3 +179,16 @@ def test_counts_are_kept_in_the_fewest_bytes_that_hold_them():
     counts = count_words([many], RELATED, [content_digest(many)])
     assert counts.word.dtype == np.uint16 and counts.count.dtype == np.uint16
     assert len(counts.words) == len(set(counts.words))
+
+
+def test_counting_across_processes_gives_what_one_process_gives(monkeypatch):
+    from sitegen.indexes import words
+
+    articles = archive(90, 5)
+    digests = [content_digest(a) for a in articles]
+    one = count_words(articles, RELATED, digests)
+    monkeypatch.setattr(words, "PARALLEL_FROM", 10)  # a pool for 90 articles, as for a cold 10,000
+    across = count_words(articles, RELATED, digests)
+    assert across.counted == len(articles) == one.counted
+    assert same_matrix(_tokenise(across, RELATED), _tokenise(one, RELATED))
+    assert compute_related(articles, RELATED, across) == compute_related(articles, RELATED, one)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import multiprocessing
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -21,6 +23,7 @@ from sitegen.indexes.lazy import np
 from sitegen.model import Article
 
 BATCH = 2000             # articles counted (and weighed) per batch: bounds the temporary arrays
+PARALLEL_FROM = 2000     # fewer articles to count than this are counted faster in one process than a pool starts
 TAG_PREFIX = "#tag:"
 
 WORD = re.compile(r"\w{3,}")
@@ -88,7 +91,7 @@ def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Seq
     row_of = dict(zip(kept.digests, range(len(kept.digests)))) if kept is not None else {}
     rows = [row_of.get(digest, -1) for digest in digests]
     fresh = [i for i, row in enumerate(rows) if row < 0]
-    new = _count([articles[i] for i in fresh], config, [digests[i] for i in fresh])
+    new = _count_across([articles[i] for i in fresh], config, [digests[i] for i in fresh])
     if kept is None or len(fresh) == len(articles):
         return new
     for k, i in enumerate(fresh):
@@ -96,6 +99,36 @@ def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Seq
     both = _join(kept, new)
     del kept, new  # a third copy of the arrays would raise the peak memory
     return replace(_take(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
+
+
+def _count_across(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
+    """``_count``, in one process per core when there are many articles (a cold build): each counts
+    a contiguous part, and the parts are joined in order. The result is the same as one process's
+    (word numbers aside, which the term matrix does not depend on)."""
+    global _forked
+    workers = min(os.cpu_count() or 1, 8)
+    if len(articles) < PARALLEL_FROM or workers < 2:
+        return _count(articles, config, digests)
+    step = -(-len(articles) // workers)
+    _forked = (articles, config, digests)  # inherited by the forked workers, not pickled to them
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_count_part, [(i, min(i + step, len(articles))) for i in range(0, len(articles), step)])
+    finally:
+        _forked = None
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = _join(joined, part)
+    return replace(joined, counted=len(articles))
+
+
+_forked: tuple[Sequence[Article], RelatedConfig, Sequence[bytes]] | None = None
+
+
+def _count_part(bounds: tuple[int, int]) -> WordCounts:
+    assert _forked is not None
+    articles, config, digests = _forked
+    return _count(articles[bounds[0]:bounds[1]], config, digests[bounds[0]:bounds[1]])
 
 
 def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
