@@ -192,3 +192,23 @@ def test_counting_across_processes_gives_what_one_process_gives(monkeypatch):
     assert across.counted == len(articles) == one.counted
     assert same_matrix(_tokenise(across, RELATED), _tokenise(one, RELATED))
     assert compute_related(articles, RELATED, across) == compute_related(articles, RELATED, one)
+
+
+@pytest.mark.parametrize("kept_results", [False, True])
+def test_without_related_and_story_pages_only_the_shown_few_are_kept(tmp_path, kept_results):
+    from sitegen.cache import ResultCache
+    from sitegen.config import Config, PagesConfig
+    from sitegen.indexes import build_indexes
+
+    articles = tuple(archive(80, 6))
+    full = Config(related=RELATED)
+    lean = replace(full, pages=PagesConfig(related=False, stories=False))
+    everything, _ = build_indexes(articles, full)
+    results = ResultCache(tmp_path) if kept_results else None
+    few, _ = build_indexes(articles, lean, results=results)
+    if results is not None:  # the kept result, as the next build reads it
+        results.save()
+        few, _ = build_indexes(articles, lean, results=ResultCache(tmp_path))
+    assert max(len(m) for m in everything.similar.values()) > RELATED.count
+    assert few.similar == {path: m[:RELATED.count] for path, m in everything.similar.items()}
+    assert few.stories == () and everything.stories

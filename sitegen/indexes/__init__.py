@@ -50,9 +50,9 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
     each article's counted words are kept too, so only the edited ones are counted again."""
     # Without related pages only the article pages' few are shown; without story pages no story is.
-    kept = None if config.pages.related or config.pages.stories else config.related.count
+    shown = None if config.pages.related or config.pages.stories else config.related.count
     if results is None:
-        similar = compute_related(articles, config.related, kept=kept)
+        similar = compute_related(articles, config.related, kept=shown)
         return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
@@ -70,7 +70,7 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         words_key = counts_key(config.related)
         counts = count_words(arts, config.related, digests, results.get("words", words_key))
         results.put("words", words_key, counts)
-    similar = compute_related(articles, config.related, counts, kept)
+    similar = compute_related(articles, config.related, counts, shown)
     stories = build_stories(articles, similar, config.related) if config.pages.stories else ()
     results.put("related", key, (
         {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
