@@ -186,7 +186,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     # Pagefind needs to read only article pages; with none, it reads the rest so that it
     # still writes its (empty) index and search UI, which the search page loads.
     search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
-    def search(site: Path, bundle: Path) -> int:
+
+    def search(site: Path, bundle: Path) -> int:  # the pages stage ends where Pagefind starts
         clock.lap("pages")
         return index_site(site, bundle, glob=search_glob)
 
