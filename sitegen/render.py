@@ -30,6 +30,9 @@ def theme_dir(kind: str) -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent / kind
 
 
+MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles and names make many
+
+
 class SiteView:
     """What templates see as ``site``."""
 
@@ -93,17 +96,22 @@ class Renderer:
         self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav), index_links=list(plan.indexes),
                                 absolute_url=self.absolute_url, site_feeds=list(plan.feeds), row=self.row)
         self._rows: dict[tuple[str, int, bool], Markup] = {}
-        self._fixed: dict[str, Markup] = {}  # messages without values: the same on every page
+        self._messages: dict[tuple, Markup] = {}  # messages by their arguments
         self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles by (path,)
 
     def message(self, msgid: str, count: int | None = None, **values: Any) -> Markup:
-        """Templates' ``_()``: a message of the site's language (see i18n.Messages.markup)."""
-        if count is None and not values:
-            text = self._fixed.get(msgid)
-            if text is None:
-                text = self._fixed[msgid] = self.messages.markup(msgid)
-            return text
-        return self.messages.markup(msgid, count, **values)
+        """Templates' ``_()``: a message of the site's language (see i18n.Messages.markup). Kept by
+        its arguments: most repeat on page after page ('4 min read', the footer's date)."""
+        key = (msgid, count, *((name, type(value), value) for name, value in values.items()))  # Markup('<b>') is not '<b>'
+        try:
+            text = self._messages.get(key)
+        except TypeError:  # a value that cannot be a key: made each time
+            return self.messages.markup(msgid, count, **values)
+        if text is None:
+            if len(self._messages) >= MESSAGES_KEPT:
+                self._messages.clear()
+            text = self._messages[key] = self.messages.markup(msgid, count, **values)
+        return text
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""

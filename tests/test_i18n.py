@@ -343,3 +343,22 @@ def test_a_missing_message_or_count_is_an_error_not_a_blank():
         english("Nope")
     with pytest.raises(TypeError, match="needs count="):
         english("{count} articles")
+
+
+def test_messages_kept_by_their_arguments_tell_markup_from_text(tmp_path):
+    from markupsafe import Markup
+
+    from sitegen.build import plan_build
+    from sitegen.cache import ArticleCache
+    from sitegen.config import load_config
+    from sitegen.render import Renderer
+
+    (tmp_path / "content").mkdir()
+    config = load_config(tmp_path)
+    planned = plan_build(tmp_path, config, drafts=False, cache=ArticleCache(tmp_path, config, enabled=False))
+    renderer = Renderer(tmp_path, config, planned.plan, planned.build_time, {}, planned.messages)
+    assert renderer.message("Source: {source}", source="<b>AFP</b>") == "Source: &lt;b&gt;AFP&lt;/b&gt;"
+    assert renderer.message("Source: {source}", source=Markup("<b>AFP</b>")) == "Source: <b>AFP</b>"
+    assert renderer.message("Source: {source}", source="<b>AFP</b>") == "Source: &lt;b&gt;AFP&lt;/b&gt;"
+    assert renderer.message("{count} min read", count=4) == "4 min read"
+    assert renderer.message("{count} min read", count=1) == "1 min read"
