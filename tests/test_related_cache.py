@@ -212,3 +212,14 @@ def test_without_related_and_story_pages_only_the_shown_few_are_kept(tmp_path, k
     assert max(len(m) for m in everything.similar.values()) > RELATED.count
     assert few.similar == {path: m[:RELATED.count] for path, m in everything.similar.items()}
     assert few.stories == () and everything.stories
+
+
+def test_pairing_across_processes_gives_what_one_process_gives(monkeypatch):
+    from sitegen.indexes import similar
+
+    articles = archive(90, 7)
+    one = compute_related(articles, RELATED)
+    monkeypatch.setattr(similar, "PARALLEL_FROM", 10)  # a pool, as for 10,000 articles
+    monkeypatch.setattr(similar, "CHUNK_ROWS", 16)     # and several chunks of rows, in order
+    assert compute_related(articles, RELATED) == one
+    assert compute_related(articles, RELATED, kept=3) == {path: m[:3] for path, m in one.items()}

@@ -12,7 +12,9 @@ but only the edited articles' words are counted again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sitegen.config import RelatedConfig
@@ -28,6 +30,7 @@ CHUNK_ROWS = 500         # rows scored per sparse product: bounds peak memory (r
 PAD_CELLS = 1 << 20      # cells of one padded array in _top_in_rows (8 MB)
 POOL_EXTRA = 16          # candidates rescored exactly beyond `listed`, as the pruned score underestimates
 SHOWN_TERMS = 3
+PARALLEL_FROM = 4000     # fewer articles than this are paired faster in one process than a pool starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,21 +182,45 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig,
     tag_maps = [tag_map(a.tags) for a in arts]
     once: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each terms or tags tuple: halves the memory
     result: dict[str, tuple[Match, ...]] = {}
-    for start in range(0, n, CHUNK_ROWS):
-        rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config,
-                                                config.listed if kept is None else min(kept, config.listed))
-        words = _shared_terms(shared, is_tag, display, once)
+    for owners, cols, score, words in _all_pairs(n, (x, postings, groups, days, config, is_tag, display,
+                                                     config.listed if kept is None else min(kept, config.listed))):
         matches: list[Match] = []
-        owners = rows.tolist()
-        for k, (i, j, s) in enumerate(zip(owners, cols.tolist(), score.tolist())):
+        for k, (i, j, s) in enumerate(zip(owners, cols, score)):
             mine = tag_maps[i]
             tags = tuple([t for key, t in tag_maps[j].items() if key in mine]) if mine else ()
-            tags = once.setdefault(tags, tags)
-            matches.append(Match(arts[j], s, words[k], tags))
+            matches.append(Match(arts[j], s, once.setdefault(words[k], words[k]), once.setdefault(tags, tags)))
             if k + 1 == len(owners) or owners[k + 1] != i:
                 result[arts[i].path] = tuple(matches)
                 matches = []
     return result
+
+
+_forked: tuple | None = None  # what the pair workers read: set before forking, inherited, not pickled
+
+
+def _all_pairs(n: int, inputs: tuple) -> Iterator[tuple[list[int], list[int], list[float], list[tuple[str, ...]]]]:
+    """The related pairs of each chunk of rows, chunk by chunk in order; across cores when there are
+    many rows (each chunk's sparse products are independent of the others')."""
+    global _forked
+    starts = range(0, n, CHUNK_ROWS)
+    workers = min(os.cpu_count() or 1, 8)
+    _forked = inputs
+    try:
+        if n < PARALLEL_FROM or workers < 2:
+            yield from map(_chunk_pairs, starts)
+            return
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_chunk_pairs, starts)
+    finally:
+        _forked = None
+
+
+def _chunk_pairs(start: int) -> tuple[list[int], list[int], list[float], list[tuple[str, ...]]]:
+    """(rows, columns, scores, shown words) of the pairs of the chunk of rows from ``start``."""
+    assert _forked is not None
+    x, postings, groups, days, config, is_tag, display, kept = _forked
+    rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config, kept)
+    return rows.tolist(), cols.tolist(), score.tolist(), _shared_terms(shared, is_tag, display)
 
 
 def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: np.ndarray, days: np.ndarray,
@@ -222,12 +249,11 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: n
     return rows[final], cols[final], score[final], shared[final]
 
 
-def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray, display: list[str],
-                  once: dict[tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, ...]]:
+def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray, display: list[str]) -> list[tuple[str, ...]]:
     """Per pair, the (up to 3) words that added most to its score, best first (ties: the term seen first)."""
     value = np.where(is_tag[shared.indices] | (shared.data <= 0), -np.inf, shared.data)
     chosen = _top_in_rows(shared.indptr, value, SHOWN_TERMS)
     owner = np.searchsorted(shared.indptr, chosen, side="right") - 1
     ends = np.searchsorted(owner, np.arange(1, shared.shape[0] + 1)).tolist()
     words = list(map(display.__getitem__, shared.indices[chosen].tolist()))
-    return [once.setdefault(t, t) for t in (tuple(words[a:b]) for a, b in zip([0, *ends[:-1]], ends))]
+    return [tuple(words[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
