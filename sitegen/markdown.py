@@ -21,6 +21,7 @@ from html import unescape
 
 import markdown_it_pyrs
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -185,7 +186,7 @@ def _with_anchors(html: str) -> str | None:
         level, inner = match.groups()
         if "\n" in inner:
             return None
-        slug = _escape(_unique(slugify(unescape(_TAG.sub("", inner))), slugs))
+        slug = escapeHtml(_unique(slugify(unescape(_TAG.sub("", inner))), slugs))
         parts += [html[done:match.start()],
                   f'<h{level} id="{slug}">{inner} <a class="header-anchor" href="#{slug}">#</a></h{level}>']
         done = match.end()
@@ -200,11 +201,6 @@ def _unique(slug: str, taken: set[str]) -> str:
         unique, i = f"{slug}-{i}", i + 1
     taken.add(unique)
     return unique
-
-
-def _escape(text: str) -> str:
-    # markdown-it's escapeHtml (html.escape would also turn ' into &#x27;).
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def count_words(text: str) -> int:

@@ -118,7 +118,6 @@ class PageKeys:
         self._shared[id(value)] = (value, digest)
         return digest
 
-
     def _member(self, article: Article) -> tuple:
         """An article as a member of a term or story: what pages show of the group (its count,
         first and last dates) and of a member in a list. Not the body: an edited body changes the

@@ -61,8 +61,7 @@ class PageView:
 
 
 def script_json(value: Any) -> Markup:
-    """The ``jsonld`` filter: structured data (written out by the plan, or a template's own dict)
-    escaped for a ``<script>`` element (see plan.meta.script_json)."""
+    """Structured data as markup for a ``<script>`` element (see plan.meta.script_json)."""
     return Markup(meta.script_json(value))
 
 
@@ -93,8 +92,9 @@ class Renderer:
         self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
                                                      else value).isoformat()
         self.env.filters["jsonld"] = self.jsonld
-        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav), index_links=list(plan.indexes),
-                                absolute_url=self.absolute_url, site_feeds=list(plan.feeds), row=self.row)
+        self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
+                                index_links=list(plan.indexes), absolute_url=self.absolute_url,
+                                site_feeds=list(plan.feeds), row=self.row)
         self._rows: dict[tuple[str, int, bool], Markup] = {}
         self._messages: dict[tuple, Markup] = {}  # messages by their arguments
         self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles by (path,)

@@ -13,7 +13,7 @@ from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
 from sitegen.indexes.similar import Match, compute_related
-from sitegen.indexes.words import content_digest, count_words, counts_key
+from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
 from sitegen.indexes import similar as similar_module, stories as stories_module, words as words_module
@@ -52,8 +52,7 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     # Without related pages only the article pages' few are shown; without story pages no story is.
     shown = None if config.pages.related or config.pages.stories else config.related.count
     if results is None:
-        similar = compute_related(articles, config.related, kept=shown)
-        return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
+        return _computed(articles, config, None, shown)
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
     key = _similar_key(arts, digests, config)
@@ -70,12 +69,17 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         words_key = counts_key(config.related)
         counts = count_words(arts, config.related, digests, results.get("words", words_key))
         results.put("words", words_key, counts)
-    similar = compute_related(articles, config.related, counts, shown)
-    stories = build_stories(articles, similar, config.related) if config.pages.stories else ()
+    similar, stories = _computed(articles, config, counts, shown)
     results.put("related", key, (
         {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
     return similar, stories
+
+
+def _computed(articles: tuple[Article, ...], config: Config, counts: WordCounts | None, shown: int | None
+              ) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
+    similar = compute_related(articles, config.related, counts, shown)
+    return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
 
 
 def _similar_key(arts: list[Article], digests: list[bytes], config: Config) -> bytes:

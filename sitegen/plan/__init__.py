@@ -180,7 +180,7 @@ class _Planner:
             if pager.number == 1:
                 context = {"articles": list(chunk), "pager": pager, "section_blocks": blocks,
                            "archive_years": self.archive_years(),
-                           "structured_data": [meta.script_json(meta.website(self.config, "/search/" if self.config.search else None))]}
+                           "structured_data": [meta.website(self.config, "/search/" if self.config.search else None)]}
                 self.list_in_sitemap("/", chunk)
                 self.add(Page(url="/", template="home.html", title=self.config.title,
                               description=self.config.description, pager=pager, context=context))

@@ -17,20 +17,14 @@ from sitegen.plan.urls import Urls
 CONTEXT = "https://schema.org"
 
 
-class ScriptJson(str):
-    """JSON written for inside a ``<script>`` element (see ``script_json``)."""
-
-
-def script_json(value: Any) -> ScriptJson:
+def script_json(value: Any) -> str:
     """JSON for inside a ``<script>`` element: ``<``, ``>`` and ``&`` written as ``\\u003c`` and so on,
     so no string in it (a title with ``</script>`` or ``<!--``) can end the element or open a comment."""
-    if isinstance(value, ScriptJson):
-        return value
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                           ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(char, escaped)
-    return ScriptJson(text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
