@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import time
@@ -90,11 +91,13 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
     """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache`` and ``results``)."""
     clock = Stopwatch()
     loaded = load(site, config, include_drafts=drafts, cache=cache)
+    give_back_memory()
     clock.lap("load")
     # Scheduling, after the cache: the schedule is judged afresh on every build.
     scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
     loaded = replace(loaded, articles=scheduled.articles)
     indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results)
+    give_back_memory()
     clock.lap("indexes")
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
     build_time = config.resolved_build_time(newest)
@@ -106,6 +109,22 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
     clock.lap("plan")
     return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, messages, tuple(message_problems),
                    tuple(index_problems), tuple(plan_problems), clock.laps)
+
+
+def give_back_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``) after a stage that
+    made and dropped much (parsing, counting words): they would otherwise stay in this process,
+    and in every render worker forked from it, until it ends. At 50,000 articles the peak went
+    from 734 to 684 MB. A no-op where there is no glibc."""
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL(None)
+except OSError:  # pragma: no cover - no C library to load (not on Linux or macOS)
+    _LIBC = None
 
 
 class Stopwatch:

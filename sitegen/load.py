@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from sitegen.cache import ArticleCache, file_key
@@ -146,19 +147,31 @@ def site_rel(path: Path, site: Path) -> str:
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
 
 
-def _parse_chunk(jobs: list[tuple[bytes, bytes, Path, str, Path, Config]]) -> list[tuple[bytes, tuple]]:
-    return [(key, parse_bytes(data, path, rel, content, config)) for key, data, path, rel, content, config in jobs]
+def _parse_chunk(jobs: list[tuple[bytes, Path, str]], content: Path, config: Config) -> list[tuple[bytes, bytes, tuple]]:
+    """Read and parse each file: (the key it was listed with, the key of the bytes read, the entry).
+    Workers read the files themselves, so the parent never holds every file's bytes at once (nor
+    pipes them); a file changed since it was listed is parsed as it is now, under its new key."""
+    done = []
+    for key, path, rel in jobs:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            done.append((key, key, (None, [error(rel, 1, f"cannot read the file: {exc.strerror or exc}")])))
+            continue
+        done.append((key, file_key(rel, data), parse_bytes(data, path, rel, content, config)))
+    return done
 
 
-def parse_all(jobs: list[tuple[bytes, bytes, Path, str, Path, Config]]) -> dict[bytes, tuple]:
+def parse_all(jobs: list[tuple[bytes, Path, str]], content: Path, config: Config) -> list[tuple[bytes, bytes, tuple]]:
     """Parse files not in the cache, across all cores when there are many (a cold build)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        return dict(_parse_chunk(jobs))
+        return _parse_chunk(jobs, content, config)
     size = max(50, len(jobs) // (workers * 8))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return {key: entry for done in pool.map(_parse_chunk, chunks) for key, entry in done}
+        return [done for part in pool.map(partial(_parse_chunk, content=content, config=config), chunks)
+                for done in part]
 
 
 def load(site: Path, config: Config, include_drafts: bool = False, cache: ArticleCache | None = None) -> Loaded:
@@ -175,15 +188,18 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
             assets.append(Asset(path, "/" + path.relative_to(content).as_posix()))
             continue
         rel = site_rel(path, site)
-        data = path.read_bytes()
-        key = file_key(rel, data)
+        key = file_key(rel, path.read_bytes())
         keyed.append((path, key))
         if cache.get(key) is None:
-            jobs.append((key, data, path, rel, content, config))
-    for key, entry in parse_all(jobs).items():
-        cache.put(key, entry)
+            jobs.append((key, path, rel))
+    changed: dict[bytes, bytes] = {}
+    for key, actual, entry in parse_all(jobs, content, config):
+        cache.put(actual, entry)
+        if actual != key:
+            changed[key] = actual
     articles: list[Article] = []
     for path, key in keyed:
+        key = changed.get(key, key)
         article, found = cache.used[key]
         diagnostics.extend(found)
         if article is None:

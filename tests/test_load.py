@@ -404,3 +404,35 @@ def test_articles_without_references_have_no_entry():
     indexes, diagnostics = build_indexes((a, b))
     assert indexes.related == {}
     assert diagnostics == []
+
+
+# --- parsing reads the files itself ---------------------------------------------------------
+
+def test_a_file_changed_after_it_was_listed_is_parsed_as_it_is_now(tmp_path):
+    """Workers read the files themselves (the parent keeps only their keys): a file edited in
+    between is parsed as it is now and cached under the key of what was parsed."""
+    from sitegen.cache import file_key
+    from sitegen.load import _parse_chunk
+
+    site = make_site(tmp_path, {"content/a.md": md("Old title", "2024-01-01")})
+    path, content = site / "content/a.md", site / "content"
+    listed = file_key("content/a.md", path.read_bytes())
+    path.write_text(md("New title", "2024-01-01"), encoding="utf-8")
+    [(key, actual, (article, problems))] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
+    assert key == listed and actual == file_key("content/a.md", path.read_bytes()) != listed
+    assert article.title == "New title" and problems == []
+    path.unlink()
+    [(_, _, (article, problems))] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
+    assert article is None and messages(problems) == ["content/a.md:1: error: cannot read the file: No such file or directory"]
+
+
+def test_many_files_parse_in_workers_as_in_one_process(tmp_path, monkeypatch):
+    import sitegen.load as load_module
+
+    files = {f"content/{i:03}.md": md(f"Story number {i}", f"2024-01-{1 + i % 28:02}", body=f"Body {i}.")
+             for i in range(60)}
+    site = make_site(tmp_path, files)
+    one = load(site, Config())
+    monkeypatch.setattr(load_module, "PARALLEL_FROM", 2)
+    several = load(site, Config())
+    assert several.articles == one.articles and len(one.articles) == 60
