@@ -71,7 +71,7 @@ class PageKeys:
             return None  # feeds and sitemaps are made by code, from many articles: cheap to redo
         try:
             text = self.text([page.url, page.template, page.title, page.source, page.description,
-                              page.context, page.pager])
+                              page.full_context(), page.pager])
         except (Unkeyable, TypeError, ValueError):
             return None
         return self.salt + _digest(text)

@@ -56,8 +56,9 @@ class PageView:
         pager = page.pager
         self.prev_url = url_for(pager.prev_url) if pager and pager.prev_url else None
         self.next_url = url_for(pager.next_url) if pager and pager.next_url else None
-        self.feeds = page.context.get("feeds", ())  # this page's own feeds (a section's), besides the site's
-        self.structured_data = page.context.get("structured_data", ())
+        context = page.full_context()
+        self.feeds = context.get("feeds", ())  # this page's own feeds (a section's), besides the site's
+        self.structured_data = context.get("structured_data", ())
 
 
 def script_json(value: Any) -> Markup:
@@ -94,8 +95,11 @@ class Renderer:
         self.env.filters["jsonld"] = self.jsonld
         self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
                                 index_links=list(plan.indexes), absolute_url=self.absolute_url,
-                                site_feeds=list(plan.feeds), row=self.row)
+                                site_feeds=list(plan.feeds), row=self.row, cached=self.cached,
+                                nav_paths=frozenset(item.url for item in plan.nav),
+                                index_paths=frozenset(item.url for item in plan.indexes))
         self._rows: dict[tuple[str, int, bool], Markup] = {}
+        self._partials: dict[tuple, Markup] = {}  # cached() partials by their name and values
         self._messages: dict[tuple, Markup] = {}  # messages by their arguments
         self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles by (path,)
 
@@ -152,6 +156,19 @@ class Renderer:
                 row=article, row_level=level, show_section=show_section).rstrip("\n"))
         return html
 
+    def cached(self, name: str, **values: Any) -> Markup:
+        """Templates' ``cached(name, **values)``, like Hugo's ``partialCached``: the partial ``name``
+        rendered with only ``values`` (and the globals) once per build for each set of values, then
+        reused. For the parts every page repeats (the masthead, the footer); the values must be
+        hashable and say everything the partial's bytes depend on."""
+        key = (name, *sorted(values.items()))
+        html = self._partials.get(key)
+        if html is None:
+            if len(self._partials) >= MESSAGES_KEPT:
+                self._partials.clear()
+            html = self._partials[key] = Markup(self.env.get_template(name).render(values).rstrip("\n"))
+        return html
+
     def absolute_url(self, target: Any) -> str:
         """``url_for``, made absolute with the origin of ``base_url`` (for feeds, Open Graph, JSON-LD)."""
         url = self.url_for(target)
@@ -160,7 +177,7 @@ class Renderer:
     def render(self, page: Page) -> bytes:
         if page.produce is not None:
             return page.produce()
-        context = dict(page.context, page=PageView(page, self.url_for, self.origin))
+        context = dict(page.full_context(), page=PageView(page, self.url_for, self.origin))
         try:
             return self.env.get_template(page.template).render(context).encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:

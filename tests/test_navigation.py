@@ -175,6 +175,25 @@ def test_article_page_has_breadcrumbs_neighbours_and_related(out):
     assert A1 in [a.get("href") for li in related for a in li.xpath(".//a")]
 
 
+def test_masthead_and_footer_mark_only_the_page_they_are_on(out):
+    """Both are rendered once per build for each 'current' item and reused (render.cached): the
+    mark must still follow the page, whatever page was rendered before."""
+    def marked(url: str) -> tuple[list[str], list[str]]:
+        doc = parse(out, url)
+        return (doc.xpath("//nav[contains(@class,'site-nav')]//a[@aria-current='page']/@href"),
+                doc.xpath("//footer//nav//a[@aria-current='page']/@href"))
+
+    assert marked("/news/sections/politics/") == (["/news/sections/politics/"], [])
+    assert marked("/news/sections/business/") == (["/news/sections/business/"], [])
+    assert marked("/news/sections/") == ([], ["/news/sections/"])
+    assert marked("/news/archive/") == (["/news/archive/"], ["/news/archive/"])  # in both
+    for url in (A3, "/news/", "/news/2023/", "/news/tags/budget/"):
+        assert marked(url) == ([], [])
+    politics, article = parse(out, "/news/sections/politics/"), parse(out, A3)
+    assert ([a.get("href") for a in politics.xpath("//nav[contains(@class,'site-nav')]//a")]
+            == [a.get("href") for a in article.xpath("//nav[contains(@class,'site-nav')]//a")])
+
+
 def test_related_page_lists_related_articles_with_why(out):
     doc = parse(out, A3 + "related/")
     hrefs = [a.get("href") for a in doc.find(".//main").iter("a")]
@@ -249,3 +268,28 @@ def test_without_related_pages_article_pages_show_the_same_related_articles(out,
         assert [li.text_content() for li in mine] == [li.text_content() for li in full], rel
         shown += len(mine)
     assert shown >= len(ARTICLES)  # not vacuous: every article page lists some
+
+
+def test_article_pages_of_the_plan_keep_only_their_article_until_used(tmp_path):
+    """The plan holds every page at once: an article page's terms, trails, related list and
+    structured data are made where it is keyed and rendered, from ``Page.more``, and are then
+    the same as the whole archive's indexes give."""
+    from sitegen.build import plan_build
+    from sitegen.cache import ArticleCache
+    from sitegen.config import load_config
+
+    files = {"sitegen.yaml": "timezone: Europe/London\n"}
+    for path, (title, date, section, extra) in ARTICLES.items():
+        files[path] = article_md(title, date, section, body=f"{title}. " * 20, **extra)
+    root = write_files(tmp_path / "site", files)
+    config = load_config(root)
+    planned = plan_build(root, config, drafts=False, cache=ArticleCache(root, config, enabled=False))
+    pages = {page.source: page for page in planned.plan.pages if page.template == "article.html"}
+    page = pages["content/a3.md"]
+    assert set(page.context) == {"article", "prev_article", "next_article", "prev_in_section", "next_in_section"}
+    context = page.full_context()
+    assert context["section_term"].name == "Politics" and [t.name for t in context["tag_terms"]] == ["budget", "parliament"]
+    assert [link.article.path if link.article else link.text for link in context["related"]][:2] == [
+        "content/a1.md", "No such story"]
+    assert page.full_context() is context  # keying then rendering a page makes it once
+    assert set(page.context) == {"article", "prev_article", "next_article", "prev_in_section", "next_in_section"}

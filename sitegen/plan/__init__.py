@@ -8,6 +8,7 @@ ready lists here: no template loops over the whole archive.
 from __future__ import annotations
 
 import calendar
+from functools import partial
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
@@ -86,12 +87,10 @@ class _Planner:
         for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):
             url = self.urls.article(article)
             if self.add(Page(url=url, template="article.html", title=self.title(article.title), source=article.path,
-                             description=article.summary, context={"article": article})):
+                             description=article.summary, context={"article": article},
+                             more=partial(self.article_context, article))):
                 self.article_urls[article.path] = url
         published = [a for a in self.ix.articles if a.path in self.article_urls]
-        for page in self.pages:
-            if page.template == "article.html":
-                page.context.update(self.article_context(page.context["article"]))
         self._neighbours(published)
 
     def _neighbours(self, published: list[Article]) -> None:

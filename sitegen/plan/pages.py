@@ -14,6 +14,9 @@ from sitegen.plan.paging import Pager
 from sitegen.plan.urls import Urls, output_path
 
 
+_last: "tuple[Page, dict[str, Any]] | None" = None  # see Page.full_context
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     url: str                 # site path without the base path: '/2024/07/04/slug/'
@@ -24,6 +27,20 @@ class Page:
     context: dict[str, Any] = field(default_factory=dict)
     pager: Pager | None = None
     produce: Callable[[], bytes] | None = None  # the page's bytes from code (feeds, sitemaps), not a template
+    more: Callable[[], dict[str, Any]] | None = None  # the rest of the context, made only where it is used
+
+    def full_context(self) -> dict[str, Any]:
+        """``context`` with ``more()``: an article page's links, terms and related list are made
+        where the page is keyed and rendered (in a render worker), not kept for every page of the
+        plan at once. The last one made is kept, as keying and rendering a page ask in turn."""
+        if self.more is None:
+            return self.context
+        global _last
+        if _last is not None and _last[0] is self:
+            return _last[1]
+        context = {**self.context, **self.more()}
+        _last = (self, context)
+        return context
 
     @property
     def output(self) -> str:
