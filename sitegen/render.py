@@ -66,6 +66,14 @@ def script_json(value: Any) -> Markup:
     return Markup(meta.script_json(value))
 
 
+def _frozen(value: Any) -> Any:
+    """A value as part of a key: a list as a tuple (and so on inside it); markup apart from the
+    equal text, which is escaped when shown."""
+    if type(value) is list:
+        return tuple(map(_frozen, value))
+    return (Markup, str(value)) if isinstance(value, Markup) else value
+
+
 class Renderer:
     def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime,
                  assets: dict[str, str] | None = None, messages: Messages | None = None):
@@ -159,9 +167,10 @@ class Renderer:
     def cached(self, name: str, **values: Any) -> Markup:
         """Templates' ``cached(name, **values)``, like Hugo's ``partialCached``: the partial ``name``
         rendered with only ``values`` (and the globals) once per build for each set of values, then
-        reused. For the parts every page repeats (the masthead, the footer); the values must be
-        hashable and say everything the partial's bytes depend on."""
-        key = (name, *sorted(values.items()))
+        reused. For the parts many pages repeat (the masthead, the footer, a year's month grid);
+        the values (lists are taken as tuples) must be hashable and say everything the partial's
+        bytes depend on."""
+        key = (name, *((k, _frozen(v)) for k, v in sorted(values.items())))
         html = self._partials.get(key)
         if html is None:
             if len(self._partials) >= MESSAGES_KEPT:

@@ -362,3 +362,26 @@ def test_messages_kept_by_their_arguments_tell_markup_from_text(tmp_path):
     assert renderer.message("Source: {source}", source="<b>AFP</b>") == "Source: &lt;b&gt;AFP&lt;/b&gt;"
     assert renderer.message("{count} min read", count=4) == "4 min read"
     assert renderer.message("{count} min read", count=1) == "1 min read"
+
+
+def test_cached_partials_are_kept_by_their_values_and_tell_markup_from_text(tmp_path):
+    """``cached(name, **values)`` renders a partial once per set of values (lists as tuples):
+    different values, or markup and text that read alike, are rendered apart."""
+    from markupsafe import Markup
+
+    from sitegen.build import plan_build
+    from sitegen.cache import ArticleCache
+    from sitegen.config import load_config
+    from sitegen.render import Renderer
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates/partials").mkdir(parents=True)
+    (tmp_path / "templates/partials/probe.html").write_text("<p>{{ label }}: {{ items|join(', ') }}</p>\n")
+    config = load_config(tmp_path)
+    planned = plan_build(tmp_path, config, drafts=False, cache=ArticleCache(tmp_path, config, enabled=False))
+    renderer = Renderer(tmp_path, config, planned.plan, planned.build_time, {}, planned.messages)
+    first = renderer.cached("partials/probe.html", label="<b>A</b>", items=[1, 2])
+    assert first == "<p>&lt;b&gt;A&lt;/b&gt;: 1, 2</p>"
+    assert renderer.cached("partials/probe.html", label="<b>A</b>", items=[1, 2]) is first  # kept
+    assert renderer.cached("partials/probe.html", label=Markup("<b>A</b>"), items=[1, 2]) == "<p><b>A</b>: 1, 2</p>"
+    assert renderer.cached("partials/probe.html", label="<b>A</b>", items=[1, 3]) == "<p>&lt;b&gt;A&lt;/b&gt;: 1, 3</p>"
