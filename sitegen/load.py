@@ -188,7 +188,7 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
             assets.append(Asset(path, "/" + path.relative_to(content).as_posix()))
             continue
         rel = site_rel(path, site)
-        key = file_key(rel, path.read_bytes())
+        key = cache.key_of(path, rel)
         keyed.append((path, key))
         if cache.get(key) is None:
             jobs.append((key, path, rel))

@@ -117,3 +117,49 @@ def test_parsing_in_parallel_gives_what_one_process_gives(site, tmp_path, monkey
     parallel = load(root, config)
     assert parallel == serial
     assert [str(d) for d in parallel.diagnostics] == ["content/bad.md:1: error: missing date"]
+
+
+# --- file stamps: unchanged files are not read again ------------------------------------------
+
+def test_a_file_seen_unchanged_is_not_read_again_and_a_changed_one_is(root, monkeypatch):
+    """The key of a file whose size, times and inode are as the last build saw them is the one
+    recorded then: planting another key in the record shows it is not read. Any write makes it
+    read again, even with its size and modification time put back (the change time moves)."""
+    import os
+    import time
+
+    import sitegen.cache as cache_module
+    from sitegen.cache import file_key
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)  # files written just now count as settled
+    config = load_config(root)
+    path, rel = root / "content/2024/01/s0.md", "content/2024/01/s0.md"
+    first = ArticleCache(root, config)
+    first.started_ns = time.time_ns() + 1
+    load(root, config, cache=first)
+    first.save()
+    again = ArticleCache(root, config)
+    stamp, key = again.stamps[rel]
+    assert key == file_key(rel, path.read_bytes()) and len(again.stamps) == 7
+    again.stamps[rel] = (stamp, b"planted")
+    assert again.key_of(path, rel) == b"planted"  # not read
+    before = path.stat()
+    time.sleep(0.05)  # past one tick of the file system's clock
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Story number 0", "Story number 9"), encoding="utf-8")  # the same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert again.key_of(path, rel) == file_key(rel, path.read_bytes()) != key
+    third = ArticleCache(root, config)
+    assert {a.title for a in load(root, config, cache=third).articles} >= {"Story number 9"}
+
+
+def test_a_file_written_during_the_build_is_not_stamped(root):
+    """Times less than SETTLED_NS before the build could hide a second write within the same
+    tick: such a file is read again by the next build."""
+    config = load_config(root)
+    path = root / "content/2024/01/s0.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    cache = ArticleCache(root, config)
+    load(root, config, cache=cache)
+    assert "content/2024/01/s0.md" not in cache.seen and cache.seen == {}  # all were written just now
