@@ -261,8 +261,8 @@ def _one(i: int) -> tuple[str, bytes | None, bytes, int]:
     rel = job.path_of(page)
     key = job.key_of(page)
     entry = job.old.get(rel)
-    if entry is not None and key is not None and entry.key == key and _intact(job.output / rel, entry):
-        return rel, key, entry.digest, KEPT
+    if entry is not None and key is not None and entry.key == key and _intact(f"{job.output}/{rel}", entry):
+        return rel, key, entry.digest, KEPT  # (a string path: a Path per page cost more than the stat)
     data = job.render(page)
     digest = hashlib.blake2b(data, digest_size=16).digest()
     if entry is not None and (entry.digest == digest and _intact(job.output / rel, entry)
@@ -297,10 +297,10 @@ def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, s
     return done
 
 
-def _intact(path: Path, entry: Entry) -> bool:
+def _intact(path: Path | str, entry: Entry) -> bool:
     """Whether the file is still as the last build wrote it (else it is made again)."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return False
     return st.st_size == entry.size and st.st_mtime_ns == entry.mtime_ns

@@ -170,4 +170,6 @@ def test_typographer_on():
 
 def test_count_words():
     assert count_words("One two, three-four: **five** _six_") == 6
+    assert count_words("Été à Zürich: naïve café_crème, 2024 — ok") == 7  # not ASCII: Unicode words
+    assert count_words("") == 0 and count_words("— … !") == 0
     assert count_words("") == 0
