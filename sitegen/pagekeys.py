@@ -34,6 +34,9 @@ RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py")
 
 
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
+# An article's fields but its body, which is digested on its own: repr() of the whole article
+# (its body escaped and copied) was most of the cost of digesting it.
+_ARTICLE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Article) if f.name != "body_html"))
 
 
 class Unkeyable(TypeError):
@@ -109,8 +112,9 @@ class PageKeys:
         known = self._shared.get(id(value))
         if known is not None:
             return known[1]
-        if isinstance(value, Article):
-            text = repr((value, self.urls.get(value.path)))  # every field, and where it is linked to
+        if isinstance(value, Article):  # every field, and where it is linked to; the body digested apart
+            text = repr((_ARTICLE_FIELDS(value), self.urls.get(value.path),
+                         hashlib.blake2b(value.body_html.encode("utf-8"), digest_size=16).digest()))
         else:  # a term or a story: its names and its members as listings show them
             names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
             text = repr((type(value).__name__, names, tuple(self._member(a) for a in value.articles)))
