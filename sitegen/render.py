@@ -31,6 +31,7 @@ def theme_dir(kind: str) -> Path:
 
 
 MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles and names make many
+PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the same way
 
 
 class SiteView:
@@ -171,9 +172,12 @@ class Renderer:
         the values (lists are taken as tuples) must be hashable and say everything the partial's
         bytes depend on."""
         key = (name, *((k, _frozen(v)) for k, v in sorted(values.items())))
-        html = self._partials.get(key)
+        try:
+            html = self._partials.get(key)
+        except TypeError:  # a value that cannot be a key (a dict): rendered each time
+            return Markup(self.env.get_template(name).render(values).rstrip("\n"))
         if html is None:
-            if len(self._partials) >= MESSAGES_KEPT:
+            if len(self._partials) >= PARTIALS_KEPT:
                 self._partials.clear()
             html = self._partials[key] = Markup(self.env.get_template(name).render(values).rstrip("\n"))
         return html

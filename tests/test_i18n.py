@@ -385,3 +385,4 @@ def test_cached_partials_are_kept_by_their_values_and_tell_markup_from_text(tmp_
     assert renderer.cached("partials/probe.html", label="<b>A</b>", items=[1, 2]) is first  # kept
     assert renderer.cached("partials/probe.html", label=Markup("<b>A</b>"), items=[1, 2]) == "<p><b>A</b>: 1, 2</p>"
     assert renderer.cached("partials/probe.html", label="<b>A</b>", items=[1, 3]) == "<p>&lt;b&gt;A&lt;/b&gt;: 1, 3</p>"
+    assert renderer.cached("partials/probe.html", label="A", items={"x": 1}) == "<p>A: x</p>"  # no key: made each time

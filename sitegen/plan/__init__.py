@@ -8,8 +8,8 @@ ready lists here: no template loops over the whole archive.
 from __future__ import annotations
 
 import calendar
-from functools import partial
 from datetime import date, datetime, timezone
+from functools import partial
 from typing import Any, Sequence
 
 from sitegen.config import Config
