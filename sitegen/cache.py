@@ -62,9 +62,8 @@ class ArticleCache:
         if enabled and self.path.exists():
             try:
                 with self.path.open("rb") as f:
-                    entries, stamps = pickle.load(f)
-                if isinstance(entries, dict) and isinstance(stamps, dict):
-                    self.entries, self.stamps = entries, stamps
+                    entries, stamps = _load_parts(f), _load_parts(f)
+                self.entries, self.stamps = entries, stamps
             except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
                 pass  # a damaged or foreign cache is only a slower build
 
@@ -102,11 +101,35 @@ class ArticleCache:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".articles-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump((self.used, self.seen), f, protocol=pickle.HIGHEST_PROTOCOL)
+                _dump_parts(self.used, f)
+                _dump_parts(self.seen, f)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+PART = 2000  # dict items pickled at a time
+
+
+def _dump_parts(mapping: dict, f: Any) -> None:
+    """A dict as its length, then its items a few thousand at a time: one pickle of everything
+    keeps a memo entry for every object in it until the end (about 250 MB at 100,000 articles,
+    the peak of the whole build); each part's memo goes when the part is written."""
+    items = list(mapping.items())
+    pickle.dump(len(items), f, protocol=pickle.HIGHEST_PROTOCOL)
+    for start in range(0, len(items), PART):
+        pickle.dump(items[start:start + PART], f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load_parts(f: Any) -> dict:
+    count = pickle.load(f)
+    if not isinstance(count, int):
+        raise TypeError("not a cache of this sitegen")
+    found: dict = {}
+    while len(found) < count:
+        found.update(pickle.load(f))
+    return found
 
 
 def stats(cache: ArticleCache) -> dict[str, Any]:

@@ -163,3 +163,21 @@ def test_a_file_written_during_the_build_is_not_stamped(root):
     cache = ArticleCache(root, config)
     load(root, config, cache=cache)
     assert "content/2024/01/s0.md" not in cache.seen and cache.seen == {}  # all were written just now
+
+
+def test_the_cache_is_saved_and_read_in_parts(root, monkeypatch):
+    """Saved a few items at a time (one pickle of all keeps a memo entry per object until the
+    end): every part is read back, and a file cut short is only a slower build."""
+    import sitegen.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "PART", 2)
+    config = load_config(root)
+    first = ArticleCache(root, config)
+    loaded = load(root, config, cache=first)
+    first.save()
+    again = ArticleCache(root, config)
+    assert again.entries == first.used and len(again.entries) == 7
+    assert [a.title for a in load(root, config, cache=again).articles] == [a.title for a in loaded.articles]
+    data = again.path.read_bytes()
+    again.path.write_bytes(data[: len(data) // 2])
+    assert ArticleCache(root, config).entries == {}
