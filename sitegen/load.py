@@ -145,9 +145,11 @@ def site_rel(path: Path, site: Path) -> str:
 
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
+Job = tuple[bytes, Path, str]        # a file to parse: (its key when listed, path, site-relative path)
+Parsed = tuple[bytes, bytes, tuple]  # (that key, the key of the bytes parsed, the cache entry)
 
 
-def _parse_chunk(jobs: list[tuple[bytes, Path, str]], content: Path, config: Config) -> list[tuple[bytes, bytes, tuple]]:
+def _parse_chunk(jobs: list[Job], content: Path, config: Config) -> list[Parsed]:
     """Read and parse each file: (the key it was listed with, the key of the bytes read, the entry).
     Workers read the files themselves, so the parent never holds every file's bytes at once (nor
     pipes them); a file changed since it was listed is parsed as it is now, under its new key."""
@@ -162,7 +164,7 @@ def _parse_chunk(jobs: list[tuple[bytes, Path, str]], content: Path, config: Con
     return done
 
 
-def parse_all(jobs: list[tuple[bytes, Path, str]], content: Path, config: Config) -> list[tuple[bytes, bytes, tuple]]:
+def parse_all(jobs: list[Job], content: Path, config: Config) -> list[Parsed]:
     """Parse files not in the cache, across all cores when there are many (a cold build)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
@@ -182,7 +184,7 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     drafts = 0
     files = content_files(content) if content.is_dir() else []
     keyed: list[tuple[Path, bytes]] = []
-    jobs = []
+    jobs: list[Job] = []
     for path in files:
         if path.suffix.lower() not in READERS:
             assets.append(Asset(path, "/" + path.relative_to(content).as_posix()))
