@@ -50,14 +50,13 @@ class SiteView:
 class PageView:
     """What templates see as ``page``: its title and URLs (final, under the base path)."""
 
-    def __init__(self, page: Page, url_for: Callable[[Any], str], origin: str):
+    def __init__(self, page: Page, context: dict[str, Any], url_for: Callable[[Any], str], origin: str):
         self.title, self.description, self.path = page.title, page.description, page.url
         self.url = url_for(page.url)
         self.canonical = origin + self.url
         pager = page.pager
         self.prev_url = url_for(pager.prev_url) if pager and pager.prev_url else None
         self.next_url = url_for(pager.next_url) if pager and pager.next_url else None
-        context = page.full_context()
         self.feeds = context.get("feeds", ())  # this page's own feeds (a section's), besides the site's
         self.structured_data = context.get("structured_data", ())
 
@@ -190,7 +189,8 @@ class Renderer:
     def render(self, page: Page) -> bytes:
         if page.produce is not None:
             return page.produce()
-        context = dict(page.full_context(), page=PageView(page, self.url_for, self.origin))
+        full = page.full_context()
+        context = dict(full, page=PageView(page, full, self.url_for, self.origin))
         try:
             return self.env.get_template(page.template).render(context).encode("utf-8")
         except jinja2.TemplateSyntaxError as exc:

@@ -8,8 +8,7 @@ from typing import Any
 
 
 class OnFirstUse:
-    """A module imported when first used: numpy and scipy take half a second to import, and a
-    rebuild whose related articles are kept from the last build never needs them."""
+    """A module imported by the first attribute asked of it."""
 
     def __init__(self, name: str):
         self._name = name
