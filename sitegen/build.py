@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, sorted_unique
@@ -74,6 +75,7 @@ class Planned:
     index_problems: tuple[Diagnostic, ...]
     plan_problems: tuple[Diagnostic, ...]
     timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds): load, indexes, plan
+    bodies: BodyStore = NO_BODIES  # the bodies the articles do not hold (see bodies.py)
 
     @property
     def provided(self) -> frozenset[str]:
@@ -96,7 +98,8 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
     # Scheduling, after the cache: the schedule is judged afresh on every build.
     scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
     loaded = replace(loaded, articles=scheduled.articles)
-    indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results)
+    indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results,
+                                            bodies=cache.bodies)
     give_back_memory()
     clock.lap("indexes")
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
@@ -105,10 +108,10 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
     contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
     provided = frozenset(rel for _, rel in statics + contents)
     messages, message_problems = load_messages(site, config)
-    plan, plan_problems = plan_site(config, indexes, build_time, provided, messages)
+    plan, plan_problems = plan_site(config, indexes, build_time, provided, messages, cache.bodies)
     clock.lap("plan")
     return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, messages, tuple(message_problems),
-                   tuple(index_problems), tuple(plan_problems), clock.laps)
+                   tuple(index_problems), tuple(plan_problems), clock.laps, cache.bodies)
 
 
 def give_back_memory() -> None:
@@ -198,7 +201,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, None))
     copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
-    renderer = Renderer(site, config, plan, build_time, renamed, planned.messages)
+    renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies)
     copies += contents
     keys = PageKeys(plan, template_salt(renderer.template_folders, config, build_time, renamed,
                                         planned.messages.locale, sorted(planned.messages.texts.items())))

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sitegen.bodies import BODIES_FILE, NO_BODIES, BodyStore
 from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.model import Article
@@ -23,7 +24,7 @@ from sitegen.model import Article
 CACHE_DIR = ".sitegen-cache"
 _PACKAGE = Path(__file__).parent
 _PARSING_SOURCES = ("model.py", "markdown.py", "formats/__init__.py", "formats/frontmatter.py",
-                    "formats/scrape.py", "cache.py")
+                    "formats/scrape.py", "cache.py", "bodies.py")
 
 Entry = tuple[Article | None, list[Diagnostic]]
 Stamp = tuple[int, int, int, int]  # a file's size, modification and change times (ns), inode
@@ -48,9 +49,9 @@ def cache_key(config: Config) -> str:
 
 class ArticleCache:
     """file key -> (article, diagnostics), and each file's stamp with its key. Loaded whole, saved
-    whole, atomically."""
+    whole, atomically. The articles' bodies are in ``bodies`` (see bodies.py), not in the entries."""
 
-    def __init__(self, site: Path, config: Config, enabled: bool = True):
+    def __init__(self, site: Path, config: Config, enabled: bool = True, writable: bool = True):
         self.folder = site / CACHE_DIR
         self.path = self.folder / f"articles-{cache_key(config)}.pickle"
         self.enabled = enabled
@@ -59,11 +60,12 @@ class ArticleCache:
         self.stamps: dict[str, tuple[Stamp, bytes]] = {}  # site-relative path -> (stamp, key), last build's
         self.seen: dict[str, tuple[Stamp, bytes]] = {}    # and this build's
         self.started_ns = time.time_ns()
-        if enabled and self.path.exists():
+        self.bodies = BodyStore(self.folder / BODIES_FILE, writable) if enabled else NO_BODIES
+        if enabled and self.path.exists() and self.bodies.usable():
             try:
                 with self.path.open("rb") as f:
                     entries, stamps = _load_parts(f), _load_parts(f)
-                self.entries, self.stamps = entries, stamps
+                self.entries, self.stamps = _with_bodies(entries, self.bodies), stamps
             except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
                 pass  # a damaged or foreign cache is only a slower build
 
@@ -107,6 +109,20 @@ class ArticleCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        # Bodies go only once no saved cache names them.
+        self.bodies.keep_only(_digests(self.used), _digests(self.entries))
+
+
+def _digests(entries: dict[bytes, Entry]) -> set[bytes]:
+    return {article.body_digest for article, _ in entries.values() if article is not None and article.body_digest}
+
+
+def _with_bodies(entries: dict[bytes, Entry], bodies: BodyStore) -> dict[bytes, Entry]:
+    """The entries whose bodies the store holds (the others are parsed again)."""
+    missing = bodies.missing(_digests(entries))
+    if not missing:
+        return entries
+    return {key: entry for key, entry in entries.items() if entry[0] is None or entry[0].body_digest not in missing}
 
 
 PART = 2000  # dict items pickled at a time

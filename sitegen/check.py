@@ -73,12 +73,12 @@ def check(site: Path, *, drafts: bool = False, now: datetime | None = None) -> R
     shown = site.as_posix()
     site = site.absolute()
     config = load_config(site)
-    planned = plan_build(site, config, drafts=drafts, cache=ArticleCache(site, config),
+    planned = plan_build(site, config, drafts=drafts, cache=ArticleCache(site, config, writable=False),
                          results=ResultCache(site))  # read, never saved
     findings = [*_stage_findings(planned), *render_problems(site, config, planned)]
     line_of = _line_finder(site)
     findings += health((*planned.loaded.articles, *planned.scheduled.held), planned.provided, config.content_dir,
-                       now or datetime.now(timezone.utc), line_of)
+                       now or datetime.now(timezone.utc), line_of, planned.bodies)
     html_pages = sum(page.output.endswith(".html") for page in planned.plan.pages)
     return Report(shown, len(planned.plan.urls), html_pages, _merge(findings))
 
@@ -87,7 +87,7 @@ def render_problems(site: Path, config: Config, planned: Planned) -> list[Findin
     """Render every page to memory; a template error is reported once per template line, a
     missing template once (a broken shared template would otherwise fail every page)."""
     _, renamed = fingerprint(planned.statics)
-    renderer = Renderer(site, config, planned.plan, planned.build_time, renamed, planned.messages)
+    renderer = Renderer(site, config, planned.plan, planned.build_time, renamed, planned.messages, planned.bodies)
     seen: dict[object, Diagnostic] = {}
     for page in planned.plan.pages:
         try:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Callable, Iterable
 from urllib.parse import unquote
 
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.errors import Diagnostic, warning
 from sitegen.model import Article, title_key
 
@@ -52,12 +53,12 @@ def duplicate_titles(articles: Iterable[Article], line_of: LineOf | None = None)
     return found
 
 
-def duplicate_bodies(articles: Iterable[Article]) -> list[Finding]:
+def duplicate_bodies(articles: Iterable[Article], bodies: BodyStore = NO_BODIES) -> list[Finding]:
     """Articles whose body text is the same (whitespace aside): usually one story saved twice."""
     first: dict[bytes, Article] = {}
     found = []
     for article in _oldest_first(articles):
-        text = " ".join(article.body_html.split())
+        text = " ".join(bodies.html(article).split())
         if not text:
             continue
         other = first.setdefault(hashlib.blake2b(text.encode(), digest_size=16).digest(), article)
@@ -103,8 +104,8 @@ def future_dates(articles: Iterable[Article], now: datetime, line_of: LineOf | N
 
 
 def health(articles: tuple[Article, ...], provided: frozenset[str], content_dir: str, now: datetime,
-           line_of: LineOf | None = None) -> list[Finding]:
-    """Every health finding of the archive."""
-    return [*duplicate_titles(articles, line_of), *duplicate_bodies(articles),
+           line_of: LineOf | None = None, bodies: BodyStore = NO_BODIES) -> list[Finding]:
+    """Every health finding of the archive (``bodies``: those the articles do not hold)."""
+    return [*duplicate_titles(articles, line_of), *duplicate_bodies(articles, bodies),
             *missing_images(articles, provided, content_dir, line_of), *without_section(articles, line_of),
             *future_dates(articles, now, line_of)]

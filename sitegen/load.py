@@ -11,9 +11,11 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
+from sitegen.bodies import with_digest
 from sitegen.cache import ArticleCache, file_key
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
@@ -117,7 +119,8 @@ def parse_bytes(data: bytes, path: Path, rel: str, content: Path, config: Config
     text, problem = decode(data, rel)
     if problem:
         return None, [problem]
-    return read_text(text, path, rel, content, config)
+    article, diagnostics = read_text(text, path, rel, content, config)
+    return (with_digest(article) if article else None), diagnostics
 
 
 def with_sibling_photo(article: Article, path: Path, content: Path) -> Article:
@@ -145,6 +148,7 @@ def site_rel(path: Path, site: Path) -> str:
 
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
+CHUNK_MOST = 2000    # files per parse job at most: bounds the parsed bodies in flight to the parent
 Job = tuple[bytes, Path, str]        # a file to parse: (its key when listed, path, site-relative path)
 Parsed = tuple[bytes, bytes, tuple]  # (that key, the key of the bytes parsed, the cache entry)
 
@@ -164,16 +168,18 @@ def _parse_chunk(jobs: list[Job], content: Path, config: Config) -> list[Parsed]
     return done
 
 
-def parse_all(jobs: list[Job], content: Path, config: Config) -> list[Parsed]:
-    """Parse files not in the cache, across all cores when there are many (a cold build)."""
+def parse_all(jobs: list[Job], content: Path, config: Config) -> Iterator[Parsed]:
+    """Parse files not in the cache, across all cores when there are many (a cold build); each
+    chunk is handed on as it comes, so the caller can store its bodies before the next."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        return _parse_chunk(jobs, content, config)
-    size = max(50, len(jobs) // (workers * 8))
+        yield from _parse_chunk(jobs, content, config)
+        return
+    size = min(CHUNK_MOST, max(50, len(jobs) // (workers * 8)))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return [done for part in pool.map(partial(_parse_chunk, content=content, config=config), chunks)
-                for done in part]
+        for part in pool.map(partial(_parse_chunk, content=content, config=config), chunks):
+            yield from part
 
 
 def load(site: Path, config: Config, include_drafts: bool = False, cache: ArticleCache | None = None) -> Loaded:
@@ -195,10 +201,11 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
         if cache.get(key) is None:
             jobs.append((key, path, rel))
     changed: dict[bytes, bytes] = {}
-    for key, actual, entry in parse_all(jobs, content, config):
-        cache.put(actual, entry)
+    for key, actual, (parsed, found) in parse_all(jobs, content, config):
+        cache.put(actual, (cache.bodies.detach(parsed) if parsed else None, found))
         if actual != key:
             changed[key] = actual
+    cache.bodies.commit()  # before any worker reads a body
     articles: list[Article] = []
     for path, key in keyed:
         key = changed.get(key, key)

@@ -53,6 +53,7 @@ class Article:
     aliases: tuple[str, ...] = ()       # old site paths that redirect here ('/2019/05/old-slug.html')
     alias_lines: tuple[int, ...] = ()   # the front matter line of each alias, for diagnostics
     expires: datetime | None = None     # the article leaves the site at this moment
+    body_digest: bytes = b""            # of body_html (see bodies.py); body_html is "" when the body store keeps it
 
     @property
     def sort_key(self) -> tuple:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from sitegen import __version__
+from sitegen.bodies import body_digest
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
@@ -34,8 +35,8 @@ RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py")
 
 
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
-# An article's fields but its body, which is digested on its own: repr() of the whole article
-# (its body escaped and copied) was most of the cost of digesting it.
+# An article's fields but its body, which stands as its digest: repr() of the whole article (its
+# body escaped and copied) was most of the cost of digesting it, and the body may be in the store.
 _ARTICLE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Article) if f.name != "body_html"))
 
 
@@ -112,9 +113,9 @@ class PageKeys:
         known = self._shared.get(id(value))
         if known is not None:
             return known[1]
-        if isinstance(value, Article):  # every field, and where it is linked to; the body digested apart
+        if isinstance(value, Article):  # every field, and where it is linked to; the body by its digest
             text = repr((_ARTICLE_FIELDS(value), self.urls.get(value.path),
-                         hashlib.blake2b(value.body_html.encode("utf-8"), digest_size=16).digest()))
+                         value.body_digest or body_digest(value.body_html)))
         else:  # a term or a story: its names and its members as listings show them
             names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
             text = repr((type(value).__name__, names, tuple(self._member(a) for a in value.articles)))

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import jinja2
 from markupsafe import Markup
 
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.config import Config
 from sitegen.errors import BuildError, Diagnostic, error
 from sitegen.i18n import Messages, load_messages
@@ -74,9 +75,29 @@ def _frozen(value: Any) -> Any:
     return (Markup, str(value)) if isinstance(value, Markup) else value
 
 
+class _Environment(jinja2.Environment):
+    """Jinja's environment, but an article's ``body_html`` comes from the body store when the
+    article does not hold it: any template (a listing of whole articles too) reads it as it is."""
+
+    bodies: BodyStore = NO_BODIES
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute == "body_html" and type(obj) is Article:
+            return self.bodies.html(obj)
+        try:  # as jinja2.Environment.getattr, inlined: it runs for every attribute of every page
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
+
+
 class Renderer:
     def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime,
-                 assets: dict[str, str] | None = None, messages: Messages | None = None):
+                 assets: dict[str, str] | None = None, messages: Messages | None = None,
+                 bodies: BodyStore = NO_BODIES):
         self.site = site.resolve()
         self.assets = assets or {}  # '/css/site.css' -> '/css/site.3f2a9c1b.css': names with a content hash
         self.config = config
@@ -89,9 +110,10 @@ class Renderer:
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in self.template_folders])
         # auto_reload off: a build reads each template once (serve makes a new Renderer per build),
         # instead of a stat() of every included template on every page.
-        self.env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                                      auto_reload=False)
+        self.env = _Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                                auto_reload=False)
+        self.env.bodies = bodies
         self.messages = messages or load_messages(None, config)[0]  # words and dates in the site's language
         self.env.filters["date"] = lambda value, fmt="medium": self.messages.date(value, fmt, self.zone)
         self.env.filters["number"] = self.messages.number

@@ -181,3 +181,78 @@ def test_the_cache_is_saved_and_read_in_parts(root, monkeypatch):
     data = again.path.read_bytes()
     again.path.write_bytes(data[: len(data) // 2])
     assert ArticleCache(root, config).entries == {}
+
+
+# --- bodies: kept in the body store, read where they are shown ----------------------------------
+
+def test_loaded_articles_do_not_hold_their_bodies_but_the_store_does(root):
+    from sitegen.bodies import body_digest
+
+    config = load_config(root)
+    cache = ArticleCache(root, config)
+    articles = load(root, config, cache=cache).articles
+    cold = load(root, config).articles  # no cache: bodies held
+    assert [a.body_html for a in articles] == [""] * 7
+    assert [cache.bodies.html(a) for a in articles] == [a.body_html for a in cold]
+    assert [a.body_digest for a in articles] == [body_digest(a.body_html) for a in cold]
+    assert all(a.body_digest for a in articles)
+
+
+def test_a_template_reads_any_articles_body_from_the_store(root, tmp_path):
+    """A theme may show whole articles in a listing: body_html comes from the store there too."""
+    from lxml import html
+
+    write_files(root, {"templates/home.html": (
+        "<!doctype html><title>t</title>{% for a in articles %}<div class=whole>{{ a.body_html|safe }}</div>{% endfor %}\n")})
+    build(root, tmp_path / "out")
+    shown = html.parse(str(tmp_path / "out/index.html")).xpath("//div[@class='whole']")
+    cold = {a.title: a.body_html for a in load(root, load_config(root)).articles}
+    assert len(shown) == 7 and all(len(div) > 0 and div[0].tag == "p" for div in shown)
+    assert {" ".join(div.text_content().split()) for div in shown} == {
+        " ".join(html.fromstring(body).text_content().split()) for body in cold.values()}
+
+
+def test_the_store_keeps_only_the_bodies_of_the_saved_cache(root, tmp_path):
+    import sqlite3
+
+    def stored() -> set[bytes]:
+        with sqlite3.connect(root / CACHE_DIR / "bodies.sqlite") as db:
+            return {row[0] for row in db.execute("SELECT digest FROM bodies")}
+
+    def digests() -> set[bytes]:
+        config = load_config(root)
+        return {a.body_digest for a, _ in ArticleCache(root, config).entries.values() if a}
+
+    build(root, tmp_path / "out")
+    assert stored() == digests() and len(stored()) == 7
+    before = stored()
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z",
+                                                           body="Another body altogether.")})
+    (root / "content/2024/03/s2.md").unlink()
+    build(root, tmp_path / "out")
+    assert stored() == digests() and len(stored()) == 6 and len(before - stored()) == 2
+
+
+def test_a_lost_or_damaged_body_store_is_only_a_slower_build(root, tmp_path):
+    import sqlite3
+
+    warm, cold = both(root, tmp_path)
+    store = root / CACHE_DIR / "bodies.sqlite"
+    with sqlite3.connect(store) as db:  # one body lost: its article is parsed again
+        db.execute("DELETE FROM bodies WHERE rowid = (SELECT min(rowid) FROM bodies)")
+    assert len(ArticleCache(root, load_config(root)).entries) == 6
+    assert both(root, tmp_path)[0] == cold
+    store.unlink()  # all lost
+    assert ArticleCache(root, load_config(root)).entries == {}
+    assert both(root, tmp_path)[0] == cold
+    store.write_bytes(b"not a database at all" * 100)  # damaged
+    assert ArticleCache(root, load_config(root)).entries == {}
+    assert both(root, tmp_path)[0] == cold
+
+
+def test_check_reads_the_store_but_never_writes_it(root):
+    from sitegen.check import check
+
+    (root / CACHE_DIR).mkdir(exist_ok=True)
+    check(root)
+    assert not (root / CACHE_DIR / "bodies.sqlite").exists()

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.cache import ResultCache
 from sitegen.config import Config
 from sitegen.errors import Diagnostic
@@ -32,29 +33,32 @@ class Indexes:
 
 
 def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
-                  hidden: tuple[Article, ...] = (), results: ResultCache | None = None) -> tuple[Indexes, list[Diagnostic]]:
+                  hidden: tuple[Article, ...] = (), results: ResultCache | None = None,
+                  bodies: BodyStore = NO_BODIES) -> tuple[Indexes, list[Diagnostic]]:
     """``hidden``: articles not on the site now (scheduled, expired) that references may name;
-    ``results`` keeps related articles and stories for the next build with the same input."""
+    ``results`` keeps related articles and stories for the next build with the same input;
+    ``bodies`` holds the bodies articles do not."""
     config = config or Config()
     related, diagnostics = resolve_explicit(articles, config.content_dir, hidden)
-    similar, stories = _similar_and_stories(articles, config, results)
+    similar, stories = _similar_and_stories(articles, config, results, bodies)
     story_of = {article.path: story for story in stories for article in story.articles}
     terms = {kind: build_terms(articles, kind) for kind in KINDS}
     indexes = Indexes(articles, related, build_dates(articles, config.zone), terms, similar, stories, story_of)
     return indexes, diagnostics
 
 
-def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None
-                         ) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
+def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None,
+                         bodies: BodyStore) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
     kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
     each article's counted words are kept too, so only the edited ones are counted again."""
     # Without related pages only the article pages' few are shown; without story pages no story is.
     shown = None if config.pages.related or config.pages.stories else config.related.count
-    if results is None:
-        return _computed(articles, config, None, shown)
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
+    if results is None:
+        counts = count_words(arts, config.related, digests, bodies=bodies) if config.related.listed > 0 else None
+        return _computed(articles, config, counts, shown)
     key = _similar_key(arts, digests, config)
     kept = results.get("related", key)
     if kept is not None:
@@ -67,7 +71,7 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     counts = None
     if config.related.listed > 0:
         words_key = counts_key(config.related)
-        counts = count_words(arts, config.related, digests, results.get("words", words_key))
+        counts = count_words(arts, config.related, digests, results.get("words", words_key), bodies)
         results.put("words", words_key, counts)
     similar, stories = _computed(articles, config, counts, shown)
     results.put("related", key, (

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from itertools import count
 from pathlib import Path
 
+from sitegen.bodies import NO_BODIES, BodyStore, body_digest
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np
 from sitegen.model import Article
@@ -53,9 +54,10 @@ def plain_text(body_html: str) -> str:
 
 
 def content_digest(article: Article) -> bytes:
-    """A digest of what an article's counted words come from: its title, summary, tags and body."""
+    """A digest of what an article's counted words come from: its title, summary, tags and body
+    (by its digest: the body itself may be in the body store)."""
     h = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=16)
-    h.update(article.body_html.encode("utf-8"))
+    h.update(article.body_digest or body_digest(article.body_html))
     return h.digest()
 
 
@@ -85,13 +87,14 @@ class WordCounts:
 
 
 def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
-                kept: WordCounts | None = None) -> WordCounts:
+                kept: WordCounts | None = None, bodies: BodyStore = NO_BODIES) -> WordCounts:
     """The counted words of ``articles`` (newest first; ``digests`` their content_digest): taken
-    from ``kept`` (the last build's) for the articles it has, counted anew for the others."""
+    from ``kept`` (the last build's) for the articles it has, counted anew for the others (their
+    bodies read from ``bodies`` when the articles do not hold them)."""
     row_of = dict(zip(kept.digests, range(len(kept.digests)))) if kept is not None else {}
     rows = [row_of.get(digest, -1) for digest in digests]
     fresh = [i for i, row in enumerate(rows) if row < 0]
-    new = _count_across([articles[i] for i in fresh], config, [digests[i] for i in fresh])
+    new = _count_across([articles[i] for i in fresh], config, [digests[i] for i in fresh], bodies)
     if kept is None or len(fresh) == len(articles):
         return new
     for k, i in enumerate(fresh):
@@ -101,16 +104,17 @@ def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Seq
     return replace(_take(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
 
 
-def _count_across(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
+def _count_across(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
+                  bodies: BodyStore) -> WordCounts:
     """``_count``, in one process per core when there are many articles (a cold build): each counts
     a contiguous part, and the parts are joined in order. The result is the same as one process's
     (word numbers aside, which the term matrix does not depend on)."""
     global _forked
     workers = min(os.cpu_count() or 1, 8)
     if len(articles) < PARALLEL_FROM or workers < 2:
-        return _count(articles, config, digests)
+        return _count(articles, config, digests, bodies)
     step = -(-len(articles) // workers)
-    _forked = (articles, config, digests)  # inherited by the forked workers, not pickled to them
+    _forked = (articles, config, digests, bodies)  # inherited by the forked workers, not pickled to them
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_count_part, [(i, min(i + step, len(articles))) for i in range(0, len(articles), step)])
@@ -122,16 +126,17 @@ def _count_across(articles: Sequence[Article], config: RelatedConfig, digests: S
     return replace(joined, counted=len(articles))
 
 
-_forked: tuple[Sequence[Article], RelatedConfig, Sequence[bytes]] | None = None
+_forked: tuple[Sequence[Article], RelatedConfig, Sequence[bytes], BodyStore] | None = None
 
 
 def _count_part(bounds: tuple[int, int]) -> WordCounts:
     assert _forked is not None
-    articles, config, digests = _forked
-    return _count(articles[bounds[0]:bounds[1]], config, digests[bounds[0]:bounds[1]])
+    articles, config, digests, bodies = _forked
+    return _count(articles[bounds[0]:bounds[1]], config, digests[bounds[0]:bounds[1]], bodies)
 
 
-def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes]) -> WordCounts:
+def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
+           store: BodyStore = NO_BODIES) -> WordCounts:
     """Count the words of each field of each article: the Python loop only counts; stopwords are
     dropped per batch on arrays (batches bound the temporary lists)."""
     on = [weight > 0 for weight in field_weights(config)]
@@ -146,7 +151,7 @@ def _count(articles: Sequence[Article], config: RelatedConfig, digests: Sequence
         counts: list[int] = []
         sizes: list[int] = []
         for article in articles[first:first + BATCH]:
-            body = words_of(plain_text(article.body_html))
+            body = words_of(plain_text(store.html(article)))
             # The same body: the same words in the same order, whatever the markup, case and punctuation.
             bodies.append(hashlib.blake2b(" ".join(body).encode("utf-8"), digest_size=16).digest() if body else b"")
             texts = (words_of(article.title) if on[0] and article.title else (),

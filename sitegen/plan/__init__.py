@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 from functools import partial
 from typing import Any, Sequence
 
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.i18n import Messages, load_messages
@@ -32,8 +33,8 @@ NAV_SECTIONS = 7
 
 class _Planner:
     def __init__(self, config: Config, indexes: Indexes, build_time: datetime, provided: frozenset[str],
-                 messages: Messages):
-        self.config, self.ix = config, indexes
+                 messages: Messages, bodies: BodyStore):
+        self.config, self.ix, self.bodies = config, indexes, bodies
         self.t = messages  # the site's words, month names and date formats
         self.build_time, self.provided = build_time, provided
         self.listed: list[sitemaps.Entry] = []  # listings and indexes, for sitemaps/pages.xml
@@ -310,7 +311,7 @@ class _Planner:
         """A feed of ``articles`` (those with a page), its three formats added as pages."""
         feed = feeds.make_feed(title, description, home, [a for a in articles if a.path in self.article_urls],
                                self.config.feeds.entries, self.build_time)
-        site = feeds.FeedSite(self.config, self.article_urls, self.ix.terms)
+        site = feeds.FeedSite(self.config, self.article_urls, self.ix.terms, self.bodies)
         for url, produce in feeds.producers(feed, site):
             self.add(Page(url=url, template="", title=feed.title, produce=produce))
         return feed
@@ -361,13 +362,15 @@ class _Planner:
 
 
 def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = None,
-              provided: frozenset[str] = frozenset(), messages: Messages | None = None) -> tuple[Plan, list[Diagnostic]]:
+              provided: frozenset[str] = frozenset(), messages: Messages | None = None,
+              bodies: BodyStore = NO_BODIES) -> tuple[Plan, list[Diagnostic]]:
     """The pages of the site. ``build_time`` dates the news sitemap and empty feeds;
     ``provided`` names the output files the site brings itself (its own 404.html, robots.txt);
-    ``messages`` are the site's words (default: the shipped catalogue of its language)."""
+    ``messages`` are the site's words (default: the shipped catalogue of its language);
+    ``bodies`` holds the bodies articles do not (for feeds with full content)."""
     if build_time is None:
         build_time = max((a.updated or a.date for a in indexes.articles), default=datetime.fromtimestamp(0, timezone.utc))
-    planner = _Planner(config, indexes, build_time, provided, messages or load_messages(None, config)[0])
+    planner = _Planner(config, indexes, build_time, provided, messages or load_messages(None, config)[0], bodies)
     planner.articles()
     planner.home()
     planner.dates()

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 from urllib.parse import urljoin
 
 from sitegen import __version__
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.config import Config
 from sitegen.indexes import Term
 from sitegen.model import Article, slugify
@@ -57,10 +58,11 @@ class Feed:
 
 @dataclass(frozen=True, slots=True)
 class FeedSite:
-    """What every feed needs from the site: settings, the URL of each article, the terms."""
+    """What every feed needs from the site: settings, the URL of each article, the terms, bodies."""
     config: Config
     urls: dict[str, str]                  # article path -> site path
     terms: dict[str, dict[str, Term]]     # kind -> slug -> term, for the shown spelling of names
+    bodies: BodyStore = NO_BODIES         # for full content: the bodies articles do not hold
 
     def categories(self, article: Article) -> list[str]:
         """The article's section and tags, each as its term shows it ('Business', not 'BUSINESS')."""
@@ -95,10 +97,10 @@ def _local(moment: datetime, config: Config) -> datetime:
     return moment.astimezone(config.zone)
 
 
-def _content(article: Article, url: str) -> str:
+def _content(article: Article, url: str, site: FeedSite) -> str:
     """The body with its links and images made absolute, as feed readers need them."""
     return URL_ATTRIBUTE.sub(lambda m: m.group(1) + urljoin(url, m.group(2).replace("&amp;", "&")).replace("&", "&amp;")
-                             + m.group(3), article.body_html)
+                             + m.group(3), site.bodies.html(article))
 
 
 def atom(feed: Feed, site: FeedSite) -> bytes:
@@ -116,7 +118,7 @@ def atom(feed: Feed, site: FeedSite) -> bytes:
             [el("author", el("name", name)) for name in article.authors],
             [el("category", term=name) for name in site.categories(article)],
             el("summary", article.summary, type_="text") if article.summary else None,
-            el("content", _content(article, url), type_="html") if config.feeds.full_content else None,
+            el("content", _content(article, url, site), type_="html") if config.feeds.full_content else None,
         ))
     root = el(
         "feed",
@@ -147,7 +149,7 @@ def rss(feed: Feed, site: FeedSite) -> bytes:
             el("guid", url, isPermaLink="true"),
             el("pubDate", format_datetime(_local(article.date, config))),
             el("description", article.summary) if article.summary else None,
-            el("content:encoded", _content(article, url)) if full else None,
+            el("content:encoded", _content(article, url, site)) if full else None,
             [el("dc:creator", name) for name in article.authors],
             [el("category", name) for name in site.categories(article)],
         ))
@@ -175,7 +177,7 @@ def json_feed(feed: Feed, site: FeedSite) -> bytes:
         url = config.absolute_url(site.urls[article.path])
         item: dict = {"id": url, "url": url, "title": article.title}
         if config.feeds.full_content:
-            item["content_html"] = _content(article, url)
+            item["content_html"] = _content(article, url, site)
         else:
             item["content_text"] = article.summary or article.title
         if article.summary:
