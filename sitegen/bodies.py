@@ -33,10 +33,6 @@ def body_digest(body_html: str) -> bytes:
     return hashlib.blake2b(body_html.encode("utf-8"), digest_size=16).digest() if body_html else b""
 
 
-def with_digest(article: Article) -> Article:
-    return replace(article, body_digest=body_digest(article.body_html)) if article.body_html else article
-
-
 class BodyStore:
     """Bodies by digest. ``BodyStore(None)`` holds nothing: articles keep their bodies (no cache);
     a store not ``writable`` (``sitegen check``) is only read: newly parsed articles keep theirs."""

@@ -90,7 +90,8 @@ class Planned:
 
 def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
                results: ResultCache | None = None) -> Planned:
-    """Load, index and plan the site (reads files, writes nothing; the caller saves ``cache`` and ``results``)."""
+    """Load, index and plan the site (reads files, writes nothing but ``results`` and the body store
+    of ``cache``; the caller saves ``cache``)."""
     clock = Stopwatch()
     loaded = load(site, config, include_drafts=drafts, cache=cache)
     give_back_memory()
@@ -184,7 +185,6 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     planned = plan_build(site, config, drafts=drafts, cache=articles_cache, future=future, results=results)
     scheduled = planned.scheduled
     articles_cache.save()
-    results.save()
     clock = Stopwatch()
     loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
                                                    planned.statics, planned.contents)

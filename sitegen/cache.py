@@ -153,14 +153,16 @@ def stats(cache: ArticleCache) -> dict[str, Any]:
 
 
 class ResultCache:
-    """Whole-archive results of the last build (related articles and stories), each kept with a
-    digest of its inputs: the same digest gives the result back instead of computing it again.
-    One file per name; saved atomically, only when a result was computed anew."""
+    """Whole-archive results of the last build (related articles and stories, word counts), each
+    kept with a digest of its inputs: the same digest gives the result back instead of computing
+    it again. One file per name, written atomically when a result is computed anew (not at the
+    end of the build: holding them until then raised the peak memory by a tenth). Not ``writable``
+    (``sitegen check``): only read."""
 
-    def __init__(self, site: Path, enabled: bool = True):
+    def __init__(self, site: Path, enabled: bool = True, writable: bool = True):
         self.folder = site / CACHE_DIR
         self.enabled = enabled
-        self.pending: dict[str, tuple[bytes, Any]] = {}
+        self.writable = writable
 
     def get(self, name: str, key: bytes) -> Any | None:
         if not self.enabled:
@@ -173,19 +175,14 @@ class ResultCache:
         return value if stored_key == key else None
 
     def put(self, name: str, key: bytes, value: Any) -> None:
-        self.pending[name] = (key, value)
-
-    def save(self) -> None:
-        if not self.enabled:
+        if not (self.enabled and self.writable):
             return
-        for name, entry in self.pending.items():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.folder / f"{name}.pickle")
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        self.pending.clear()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump((key, value), f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.folder / f"{name}.pickle")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -74,7 +74,7 @@ def check(site: Path, *, drafts: bool = False, now: datetime | None = None) -> R
     site = site.absolute()
     config = load_config(site)
     planned = plan_build(site, config, drafts=drafts, cache=ArticleCache(site, config, writable=False),
-                         results=ResultCache(site))  # read, never saved
+                         results=ResultCache(site, writable=False))  # read, never saved
     findings = [*_stage_findings(planned), *render_problems(site, config, planned)]
     line_of = _line_finder(site)
     findings += health((*planned.loaded.articles, *planned.scheduled.held), planned.provided, config.content_dir,

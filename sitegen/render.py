@@ -33,6 +33,7 @@ def theme_dir(kind: str) -> Path:
 
 MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles and names make many
 PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the same way
+ROWS_KEPT = 50_000      # listing rows kept (about 1 KB each): a million articles' rows would fill a worker
 
 
 class SiteView:
@@ -182,6 +183,8 @@ class Renderer:
         key = (article.path, level, show_section)
         html = self._rows.get(key)
         if html is None:
+            if len(self._rows) >= ROWS_KEPT:
+                self._rows.clear()
             html = self._rows[key] = Markup(self.env.get_template("partials/article_row.html").render(
                 row=article, row_level=level, show_section=show_section).rstrip("\n"))
         return html

@@ -56,6 +56,17 @@ def test_output_matches_the_golden_copy(golden_output, update_golden):
     assert not problems, "output differs from tests/golden/expected (rerun with --update-golden to accept):\n" + "\n".join(problems)
 
 
+def test_the_render_caches_bounds_do_not_change_output(golden_output, tmp_path, monkeypatch):
+    """Rows, cached() partials and messages are kept up to a bound, then dropped: a bound of one
+    (each dropped at every new key) gives the same bytes, and no article cache hides the rest."""
+    import sitegen.render as render
+
+    for name in ("ROWS_KEPT", "PARTIALS_KEPT", "MESSAGES_KEPT"):
+        monkeypatch.setattr(render, name, 1)
+    result = build(SITE, tmp_path / "out", cache=False, jobs=1)
+    assert result.errors == 0 and tree(tmp_path / "out") == tree(golden_output)
+
+
 def test_golden_site_reports_exactly_its_known_problems():
     result = build(SITE, Path(__import__("tempfile").mkdtemp()) / "out")
     assert [str(d) for d in result.diagnostics] == [

@@ -13,8 +13,8 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
-from sitegen.indexes.similar import Match, compute_related
-from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key
+from sitegen.indexes.similar import Match, Vectors, compute_related, term_vectors
+from sitegen.indexes.words import content_digest, count_words, counts_key
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
 from sitegen.indexes import similar as similar_module, stories as stories_module, words as words_module
@@ -57,8 +57,7 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
     if results is None:
-        counts = count_words(arts, config.related, digests, bodies=bodies) if config.related.listed > 0 else None
-        return _computed(articles, config, counts, shown)
+        return _computed(articles, config, _vectors(arts, config, digests, None, bodies), shown)
     key = _similar_key(arts, digests, config)
     kept = results.get("related", key)
     if kept is not None:
@@ -68,21 +67,30 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
                    for path, matches in plain_similar.items()}
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
-    counts = None
-    if config.related.listed > 0:
-        words_key = counts_key(config.related)
-        counts = count_words(arts, config.related, digests, results.get("words", words_key), bodies)
-        results.put("words", words_key, counts)
-    similar, stories = _computed(articles, config, counts, shown)
+    similar, stories = _computed(articles, config, _vectors(arts, config, digests, results, bodies), shown)
     results.put("related", key, (
         {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
     return similar, stories
 
 
-def _computed(articles: tuple[Article, ...], config: Config, counts: WordCounts | None, shown: int | None
+def _vectors(arts: list[Article], config: Config, digests: list[bytes], results: ResultCache | None,
+             bodies: BodyStore) -> Vectors | None:
+    """The articles' term vectors: their words counted (the last build's counts kept where the
+    content is the same, and this build's kept for the next), then weighed. The counts are let go
+    of here, before pairing."""
+    if config.related.listed <= 0 or len(arts) < 2:
+        return None
+    words_key = counts_key(config.related)
+    counts = count_words(arts, config.related, digests, results.get("words", words_key) if results else None, bodies)
+    if results is not None:
+        results.put("words", words_key, counts)
+    return term_vectors(counts, config.related)
+
+
+def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None
               ) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
-    similar = compute_related(articles, config.related, counts, shown)
+    similar = compute_related(articles, config.related, kept=shown, vectors=vectors)
     return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
 
 
