@@ -44,10 +44,6 @@ class BodyStore:
         self._pid = 0
         self._pending = False
 
-    @property
-    def enabled(self) -> bool:
-        return self.path is not None
-
     def _db(self) -> sqlite3.Connection:
         """This process's connection: one opened before a fork must not be used after it."""
         if self._conn is None or self._pid != os.getpid():

@@ -69,19 +69,31 @@ class ArticleCache:
             except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
                 pass  # a damaged or foreign cache is only a slower build
 
-    def key_of(self, path: Path, rel: str) -> bytes:
+    def key_of(self, path: Path, rel: str) -> bytes | None:
         """The key of a file's bytes. Read and digested, unless the last build saw the file with
         the same size, times and inode (as make and git do: at 10,000 articles reading every file
         took 0.4 s of each build). The change time cannot be set back by hand, and a stamp is kept
         only when the file's times were settled (older than the build by SETTLED_NS), so a
-        rewrite within one tick of the file system's clock is never missed."""
+        rewrite within one tick of the file system's clock is never missed. None when the cache is
+        empty: nothing can be found under the key, so the parse worker reads and keys the file (a
+        cold build read every file twice; ``keyed`` then gives the stamp its key)."""
         st = path.stat()
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         known = self.stamps.get(rel)
-        key = known[1] if known is not None and known[0] == stamp else file_key(rel, path.read_bytes())
+        if known is not None and known[0] == stamp:
+            key: bytes | None = known[1]
+        else:
+            key = file_key(rel, path.read_bytes()) if self.entries else None
         if max(st.st_mtime_ns, st.st_ctime_ns) < self.started_ns - SETTLED_NS:
-            self.seen[rel] = (stamp, key)
+            self.seen[rel] = (stamp, key)  # type: ignore[assignment]  # a None key is given by keyed()
         return key
+
+    def keyed(self, rel: str, key: bytes) -> None:
+        """The key of the bytes parsed for ``rel``: its stamp, when settled, is kept with it. A
+        file changed after it was stamped has a new stamp by then, so it is read again next time."""
+        known = self.seen.get(rel)
+        if known is not None:
+            self.seen[rel] = (known[0], key)
 
     def get(self, key: bytes) -> Entry | None:
         entry = self.entries.get(key)
@@ -94,6 +106,7 @@ class ArticleCache:
 
     def save(self) -> None:
         """Keep exactly the entries and stamps this build used (deleted files drop out); other keys' files go."""
+        self.seen = {rel: known for rel, known in self.seen.items() if known[1] is not None}
         if not self.enabled or (self.used.keys() == self.entries.keys() and self.seen == self.stamps):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -161,20 +161,21 @@ def site_rel(path: Path, site: Path) -> str:
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
 CHUNK_MOST = 2000    # files per parse job at most: bounds the parsed bodies in flight to the parent
-Job = tuple[bytes, Path, str]        # a file to parse: (its key when listed, path, site-relative path)
-Parsed = tuple[bytes, bytes, tuple]  # (that key, the key of the bytes parsed, the cache entry)
+Job = tuple[bytes | None, Path, str]        # a file to parse: (its key when listed, path, site-relative path)
+Parsed = tuple[bytes | None, bytes, tuple]  # (that key, the key of the bytes parsed, the cache entry)
 
 
 def _parse_chunk(jobs: list[Job], content: Path, config: Config) -> list[Parsed]:
     """Read and parse each file: (the key it was listed with, the key of the bytes read, the entry).
     Workers read the files themselves, so the parent never holds every file's bytes at once (nor
-    pipes them); a file changed since it was listed is parsed as it is now, under its new key."""
+    pipes them); a file changed since it was listed is parsed as it is now, under its new key. A
+    file listed without a key (a cold cache: nothing to look up) is keyed here, by the worker."""
     done = []
     for key, path, rel in jobs:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            done.append((key, key, (None, [error(rel, 1, f"cannot read the file: {exc.strerror or exc}")])))
+            done.append((key, key or file_key(rel, b""), (None, [error(rel, 1, f"cannot read the file: {exc.strerror or exc}")])))
             continue
         done.append((key, file_key(rel, data), parse_bytes(data, path, rel, content, config)))
     return done
@@ -201,7 +202,7 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     diagnostics: list[Diagnostic] = []
     drafts = 0
     files = content_files(content) if content.is_dir() else []
-    keyed: list[tuple[Path, bytes]] = []
+    keyed: list[tuple[Path, str, bytes | None]] = []
     jobs: list[Job] = []
     for path in files:
         if path.suffix.lower() not in READERS:
@@ -209,19 +210,19 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
             continue
         rel = site_rel(path, site)
         key = cache.key_of(path, rel)
-        keyed.append((path, key))
-        if cache.get(key) is None:
+        keyed.append((path, rel, key))
+        if key is None or cache.get(key) is None:
             jobs.append((key, path, rel))
-    changed: dict[bytes, bytes] = {}
-    for key, actual, (parsed, found) in parse_all(jobs, content, config):
+    parsed_as: dict[str, bytes] = {}  # the key of what was parsed, where it is not the key listed
+    for (_, _, rel), (key, actual, (parsed, found)) in zip(jobs, parse_all(jobs, content, config)):
         cache.put(actual, (cache.bodies.detach(parsed) if parsed else None, found))
         if actual != key:
-            changed[key] = actual
+            parsed_as[rel] = actual
+            cache.keyed(rel, actual)
     cache.bodies.commit()  # before any worker reads a body
     articles: list[Article] = []
-    for path, key in keyed:
-        key = changed.get(key, key)
-        article, found = cache.used[key]
+    for path, rel, key in keyed:
+        article, found = cache.used[parsed_as.get(rel) or key]
         diagnostics.extend(found)
         if article is None:
             continue

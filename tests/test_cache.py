@@ -256,3 +256,27 @@ def test_check_reads_the_caches_but_never_writes_them(root):
     (root / CACHE_DIR).mkdir(exist_ok=True)
     check(root)
     assert list((root / CACHE_DIR).iterdir()) == []  # no body store, no related articles or word counts
+
+
+def test_a_cold_build_reads_each_file_once(root, monkeypatch):
+    """With nothing cached there is no key to look up: the parser reads and keys each file (a
+    cold build used to read every file twice), and the next build finds them all by those keys."""
+    from collections import Counter
+
+    reads: Counter[str] = Counter()
+    real = Path.read_bytes
+
+    def counted(self: Path) -> bytes:
+        reads[self.name] += 1
+        return real(self)
+
+    config = load_config(root)
+    cache = ArticleCache(root, config)
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    load(root, config, cache=cache)
+    assert len(reads) == 7 and set(reads.values()) == {1}
+    cache.save()
+    monkeypatch.undo()
+    again = ArticleCache(root, config)
+    load(root, config, cache=again)
+    assert again.used.keys() == again.entries.keys() and len(again.entries) == 7

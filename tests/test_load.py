@@ -436,3 +436,22 @@ def test_many_files_parse_in_workers_as_in_one_process(tmp_path, monkeypatch):
     monkeypatch.setattr(load_module, "PARALLEL_FROM", 2)
     several = load(site, Config())
     assert several.articles == one.articles and len(one.articles) == 60
+
+
+def test_articles_share_their_names_as_one_string_each(tmp_path, monkeypatch):
+    """Sections, tags, authors and sources repeat across thousands of articles: each is kept once,
+    also when workers parse (their parts arrive with each string once)."""
+    import sitegen.load as load_module
+
+    files = {f"content/{i:03}.md": md(f"Story number {i}", f"2024-01-{1 + i % 28:02}", "section: World News",
+                                      "tags: [Trade Talks, Tariffs]", "authors: [Jo Smith]", "source: Wire Agency")
+             for i in range(40)}
+    site = make_site(tmp_path, files)
+    for parallel_from in (1000, 2):
+        monkeypatch.setattr(load_module, "PARALLEL_FROM", parallel_from)
+        monkeypatch.setattr(load_module, "CHUNK_MOST", 1000)
+        first, *others = load(site, Config()).articles
+        assert len(others) == 39 and first.tags == ("Trade Talks", "Tariffs")
+        for other in others:
+            assert other.section is first.section and other.source is first.source
+            assert all(a is b for a, b in zip(other.tags + other.authors, first.tags + first.authors))
