@@ -33,6 +33,11 @@ def body_digest(body_html: str) -> bytes:
     return hashlib.blake2b(body_html.encode("utf-8"), digest_size=16).digest() if body_html else b""
 
 
+def digest_of(article: Article) -> bytes:
+    """The digest of the article's body, whether the article holds the body or the store does."""
+    return article.body_digest or body_digest(article.body_html)
+
+
 class BodyStore:
     """Bodies by digest. ``BodyStore(None)`` holds nothing: articles keep their bodies (no cache);
     a store not ``writable`` (``sitegen check``) is only read: newly parsed articles keep theirs."""
@@ -70,7 +75,7 @@ class BodyStore:
         """The article without its body, the body put in the store (not yet committed)."""
         if self.path is None or not self.writable or not article.body_html:
             return article
-        digest = article.body_digest or body_digest(article.body_html)
+        digest = digest_of(article)
         db = self._db()
         if not self._pending:
             db.execute("BEGIN")
@@ -89,7 +94,7 @@ class BodyStore:
             return article.body_html
         row = self._db().execute("SELECT html FROM bodies WHERE digest = ?", (article.body_digest,)).fetchone()
         if row is None:
-            raise BuildError(f"{article.path}: its body is missing from {self.path}; "
+            raise BuildError(f"{article.path}:{article.line}: its body is missing from {self.path}; "
                              "delete that file (or build with --no-cache) to parse every article again")
         return row[0]
 

@@ -175,7 +175,8 @@ def _parse_chunk(jobs: list[Job], content: Path, config: Config) -> list[Parsed]
         try:
             data = path.read_bytes()
         except OSError as exc:
-            done.append((key, key or file_key(rel, b""), (None, [error(rel, 1, f"cannot read the file: {exc.strerror or exc}")])))
+            problem = error(rel, 1, f"cannot read the file: {exc.strerror or exc}")
+            done.append((key, key or file_key(rel, b""), (None, [problem])))
             continue
         done.append((key, file_key(rel, data), parse_bytes(data, path, rel, content, config)))
     return done

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from sitegen import __version__
-from sitegen.bodies import body_digest
+from sitegen.bodies import digest_of
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
@@ -114,8 +114,7 @@ class PageKeys:
         if known is not None:
             return known[1]
         if isinstance(value, Article):  # every field, and where it is linked to; the body by its digest
-            text = repr((_ARTICLE_FIELDS(value), self.urls.get(value.path),
-                         value.body_digest or body_digest(value.body_html)))
+            text = repr((_ARTICLE_FIELDS(value), self.urls.get(value.path), digest_of(value)))
         else:  # a term or a story: its names and its members as listings show them
             names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
             text = repr((type(value).__name__, names, tuple(self._member(a) for a in value.articles)))

@@ -68,6 +68,21 @@ def script_json(value: Any) -> Markup:
     return Markup(meta.script_json(value))
 
 
+def _kept(memo: dict, bound: int, key: Any, make: Callable[..., Markup], /, *args: Any, **values: Any) -> Markup:
+    """``make(*args, **values)``, kept in ``memo`` by ``key`` for the rest of the build: up to
+    ``bound`` keys, then all are dropped (titles and names make many). Made each time when the key
+    cannot be hashed (a value that is a dict)."""
+    try:
+        made = memo.get(key)
+    except TypeError:
+        return make(*args, **values)
+    if made is None:
+        if len(memo) >= bound:
+            memo.clear()
+        made = memo[key] = make(*args, **values)
+    return made
+
+
 def _frozen(value: Any) -> Any:
     """A value as part of a key: a list as a tuple (and so on inside it); markup apart from the
     equal text, which is escaped when shown."""
@@ -138,15 +153,7 @@ class Renderer:
         """Templates' ``_()``: a message of the site's language (see i18n.Messages.markup). Kept by
         its arguments: most repeat on page after page ('4 min read', the footer's date)."""
         key = (msgid, count, *((name, type(value), value) for name, value in values.items()))  # Markup('<b>') is not '<b>'
-        try:
-            text = self._messages.get(key)
-        except TypeError:  # a value that cannot be a key: made each time
-            return self.messages.markup(msgid, count, **values)
-        if text is None:
-            if len(self._messages) >= MESSAGES_KEPT:
-                self._messages.clear()
-            text = self._messages[key] = self.messages.markup(msgid, count, **values)
-        return text
+        return _kept(self._messages, MESSAGES_KEPT, key, self.messages.markup, msgid, count, **values)
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""
@@ -180,14 +187,8 @@ class Renderer:
     def row(self, article: Article, level: int = 2, show_section: bool = True) -> Markup:
         """An article's entry in listings (``partials/article_row.html``), rendered once per build and
         reused: an article is listed on a dozen pages (home, section, tags, author, dates, related)."""
-        key = (article.path, level, show_section)
-        html = self._rows.get(key)
-        if html is None:
-            if len(self._rows) >= ROWS_KEPT:
-                self._rows.clear()
-            html = self._rows[key] = Markup(self.env.get_template("partials/article_row.html").render(
-                row=article, row_level=level, show_section=show_section).rstrip("\n"))
-        return html
+        return _kept(self._rows, ROWS_KEPT, (article.path, level, show_section), self._partial,
+                     "partials/article_row.html", {"row": article, "row_level": level, "show_section": show_section})
 
     def cached(self, name: str, **values: Any) -> Markup:
         """Templates' ``cached(name, **values)``, like Hugo's ``partialCached``: the partial ``name``
@@ -196,15 +197,10 @@ class Renderer:
         the values (lists are taken as tuples) must be hashable and say everything the partial's
         bytes depend on."""
         key = (name, *((k, _frozen(v)) for k, v in sorted(values.items())))
-        try:
-            html = self._partials.get(key)
-        except TypeError:  # a value that cannot be a key (a dict): rendered each time
-            return Markup(self.env.get_template(name).render(values).rstrip("\n"))
-        if html is None:
-            if len(self._partials) >= PARTIALS_KEPT:
-                self._partials.clear()
-            html = self._partials[key] = Markup(self.env.get_template(name).render(values).rstrip("\n"))
-        return html
+        return _kept(self._partials, PARTIALS_KEPT, key, self._partial, name, values)
+
+    def _partial(self, name: str, values: dict[str, Any]) -> Markup:
+        return Markup(self.env.get_template(name).render(values).rstrip("\n"))
 
     def absolute_url(self, target: Any) -> str:
         """``url_for``, made absolute with the origin of ``base_url`` (for feeds, Open Graph, JSON-LD)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from itertools import count
 from pathlib import Path
 
-from sitegen.bodies import NO_BODIES, BodyStore, body_digest
+from sitegen.bodies import NO_BODIES, BodyStore, digest_of
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np
 from sitegen.model import Article
@@ -57,7 +57,7 @@ def content_digest(article: Article) -> bytes:
     """A digest of what an article's counted words come from: its title, summary, tags and body
     (by its digest: the body itself may be in the body store)."""
     h = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=16)
-    h.update(article.body_digest or body_digest(article.body_html))
+    h.update(digest_of(article))
     return h.digest()
 
 
