@@ -8,6 +8,8 @@ digested once per build and stand for themselves in every page that shows them, 
 article's URL (a page links to it). A term or story stands for its names and its members' list
 fields (path, URL, date, title, summary, section, image), not their bodies: templates show a
 group's count and dates and list its members, and take bodies from the page's own articles.
+Feeds and sitemaps are made by code, not templates: they stand for their maker's name and what
+the plan says they are made of (``Page.inputs``), and that code is in the salt too.
 A value of a kind this module does not know makes the page unkeyable (``None``): it is then
 always rendered, never wrongly kept.
 """
@@ -31,7 +33,8 @@ from sitegen.plan import Page, Plan
 DATES = (datetime, date, time, timedelta)
 # The code that turns a context into bytes, besides the templates: a change to it (a filter, a
 # date format) must render every page again, even within one sitegen version.
-RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py")
+RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py", "plan/meta.py", "plan/xml.py", "plan/feeds.py",
+                  "plan/sitemaps.py")
 
 
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
@@ -71,11 +74,15 @@ class PageKeys:
 
     def key(self, page: Page) -> bytes | None:
         """The page's key, or None when its bytes cannot be vouched for (never kept)."""
-        if page.produce is not None:
-            return None  # feeds and sitemaps are made by code, from many articles: cheap to redo
         try:
-            text = self.text([page.url, page.template, page.title, page.source, page.description,
-                              page.full_context(), page.pager])
+            if page.produce is None:
+                text = self.text([page.url, page.template, page.title, page.source, page.description,
+                                  page.full_context(), page.pager])
+            elif page.inputs is not None:  # a feed or sitemap: its maker and what it is made of
+                maker = getattr(page.produce, "func", page.produce)
+                text = self.text([page.url, f"{maker.__module__}.{maker.__qualname__}", page.inputs])
+            else:
+                return None
         except (Unkeyable, TypeError, ValueError):
             return None
         return self.salt + _digest(text)

@@ -312,8 +312,8 @@ class _Planner:
         feed = feeds.make_feed(title, description, home, [a for a in articles if a.path in self.article_urls],
                                self.config.feeds.entries, self.build_time)
         site = feeds.FeedSite(self.config, self.article_urls, self.ix.terms, self.bodies)
-        for url, produce in feeds.producers(feed, site):
-            self.add(Page(url=url, template="", title=feed.title, produce=produce))
+        for url, produce, inputs in feeds.producers(feed, site):
+            self.add(Page(url=url, template="", title=feed.title, produce=produce, inputs=inputs))
         return feed
 
     def site_feeds(self) -> tuple[FeedLink, ...]:
@@ -333,8 +333,8 @@ class _Planner:
         published = [a for a in self.ix.articles if a.path in self.article_urls and not a.draft]
         files = sitemaps.sitemap_files(self.config, published, self.article_urls, self.listed, self.build_time,
                                        robots_txt="robots.txt" not in self.provided)
-        for url, produce in files:
-            self.add(Page(url=url, template="", title=url, produce=produce))
+        for url, produce, inputs in files:
+            self.add(Page(url=url, template="", title=url, produce=produce, inputs=inputs))
 
     def aliases(self) -> None:
         """A redirect page at each old path an article lists in ``aliases``. Planned after every

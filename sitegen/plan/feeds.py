@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from functools import partial
 from typing import Callable, Sequence
 from urllib.parse import urljoin
 
@@ -83,14 +84,15 @@ def make_feed(title: str, description: str, home: str, articles: Sequence[Articl
     return Feed(title, description, home, chosen, updated)
 
 
-def producers(feed: Feed, site: FeedSite) -> list[tuple[str, Callable[[], bytes]]]:
-    """(site path, function making its bytes) for the feed's three formats."""
+def producers(feed: Feed, site: FeedSite) -> list[tuple[str, Callable[[], bytes], tuple]]:
+    """(site path, function making its bytes, what they are made of) for the feed's three formats.
+
+    What they are made of, besides the settings: the feed and its entries (each article stands
+    with its URL and body in a page key), and the names of the entries' categories, which are
+    the terms' spellings chosen across the whole archive."""
     makers = {"feed.xml": atom, "rss.xml": rss, "feed.json": json_feed}
-    return [(feed.url(name), _bind(makers[name], feed, site)) for name, _, _ in FORMATS]
-
-
-def _bind(maker: Callable[[Feed, FeedSite], bytes], feed: Feed, site: FeedSite) -> Callable[[], bytes]:
-    return lambda: maker(feed, site)
+    inputs = (feed, tuple(tuple(site.categories(article)) for article in feed.articles))
+    return [(feed.url(name), partial(makers[name], feed, site), inputs) for name, _, _ in FORMATS]
 
 
 def _local(moment: datetime, config: Config) -> datetime:

@@ -27,6 +27,7 @@ class Page:
     context: dict[str, Any] = field(default_factory=dict)
     pager: Pager | None = None
     produce: Callable[[], bytes] | None = None  # the page's bytes from code (feeds, sitemaps), not a template
+    inputs: Any = None       # what produce's bytes are made of besides the settings, for its page key
     more: Callable[[], dict[str, Any]] | None = None  # the rest of the context, made only where it is used
 
     def full_context(self) -> dict[str, Any]:

@@ -89,12 +89,13 @@ def robots(config: Config, sitemaps: Sequence[str]) -> bytes:
 
 
 def sitemap_files(config: Config, published: Sequence[Article], urls: dict[str, str], listed: Sequence[Entry],
-                  build_time: datetime, robots_txt: bool = True) -> list[tuple[str, Callable[[], bytes]]]:
-    """(site path, function making its bytes) of every sitemap file the settings ask for.
+                  build_time: datetime, robots_txt: bool = True) -> list[tuple[str, Callable[[], bytes], tuple]]:
+    """(site path, function making its bytes, what they are made of besides the settings) of every
+    sitemap file the settings ask for.
 
     ``published``: the articles with a page, newest first (drafts left out); ``listed``: the
     listing and index pages."""
-    made: list[tuple[str, Callable[[], bytes]]] = []
+    made: list[tuple[str, Callable[[], bytes], tuple]] = []
     named: list[str] = []
     if config.sitemaps:
         months: dict[tuple[int, int], list[Entry]] = {}
@@ -105,14 +106,14 @@ def sitemap_files(config: Config, published: Sequence[Article], urls: dict[str, 
         files: list[Entry] = []
         for name, entries in [*groups, ("/sitemaps/pages.xml", listed)]:
             for url, part in split(name, entries, MAX_URLS):
-                made.append((url, partial(urlset, tuple(part), config)))
+                made.append((url, partial(urlset, tuple(part), config), tuple(part)))
                 files.append(Entry(url, max((e.lastmod for e in part if e.lastmod), default=None)))
-        made.append((INDEX, partial(sitemap_index, tuple(files), config)))
+        made.append((INDEX, partial(sitemap_index, tuple(files), config), tuple(files)))
         named.append(INDEX)
     if config.news_sitemap:
         for url, part in split(NEWS, news_articles(published, build_time), MAX_NEWS_URLS):
-            made.append((url, partial(news_sitemap, tuple(part), urls, config)))
+            made.append((url, partial(news_sitemap, tuple(part), urls, config), tuple(part)))  # URLs: by article
             named.append(url)
     if named and robots_txt:
-        made.append((ROBOTS, partial(robots, config, tuple(named))))
+        made.append((ROBOTS, partial(robots, config, tuple(named)), tuple(named)))
     return made
