@@ -167,6 +167,23 @@ def test_rendering_in_several_processes_gives_what_one_process_gives(site, tmp_p
     assert str(failure.value.diagnostic).startswith("templates/partials/byline.html:2: error: UndefinedError")
 
 
+def test_the_parent_renders_a_share_beside_jobs_minus_one_workers(tmp_path):
+    """Each forked worker ends up copying much of the parent's heap, so the parent renders too
+    instead of waiting: ``jobs`` processes render, one of them the parent."""
+    log = tmp_path / "pids"
+
+    def render(page: int) -> bytes:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()}\n")
+        return f"<p>page {page}</p>\n".encode()
+
+    pages = list(range(2000))
+    written = write_module.write_site(tmp_path / "out", pages, render, path_of=lambda page: f"{page}/index.html", jobs=3)
+    assert written.files == 2000 and (tmp_path / "out/1999/index.html").read_bytes() == b"<p>page 1999</p>\n"
+    renderers = set(log.read_text(encoding="utf-8").split())
+    assert str(os.getpid()) in renderers and len(renderers) <= 3
+
+
 def test_search_is_indexed_again_only_when_pages_change(root, tmp_path):
     write_files(root, {"sitegen.yaml": CONFIG.replace("search: false", "search: true")})
     out = tmp_path / "out"
