@@ -34,6 +34,7 @@ def theme_dir(kind: str) -> Path:
 MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles and names make many
 PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the same way
 ROWS_KEPT = 50_000      # listing rows kept (about 1 KB each): a million articles' rows would fill a worker
+URLS_KEPT = 100_000     # url_for results kept: one per article and path, bounded the same way
 
 
 class SiteView:
@@ -161,6 +162,8 @@ class Renderer:
         if key is not None:
             url = self._urls.get(key)
             if url is None:
+                if len(self._urls) >= URLS_KEPT:
+                    self._urls.clear()
                 url = self._urls[key] = self._url_for(target)
             return url
         return self._url_for(target)
