@@ -37,6 +37,7 @@ RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py", "plan/meta.py", "plan/x
                   "plan/sitemaps.py")
 
 
+SHARED_KEPT = 200_000  # digests of articles, terms and stories kept (then all dropped): bounds each process's share
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
 # An article's fields but its body, which stands as its digest: repr() of the whole article (its
 # body escaped and copied) was most of the cost of digesting it, and the body may be in the store.
@@ -126,6 +127,8 @@ class PageKeys:
             names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
             text = repr((type(value).__name__, names, tuple(self._member(a) for a in value.articles)))
         digest = _digest(text).hex()
+        if len(self._shared) >= SHARED_KEPT:
+            self._shared.clear()
         self._shared[id(value)] = (value, digest)
         return digest
 

@@ -127,6 +127,7 @@ class Written:
 
 
 KEPT, SAME, NEW = 0, 1, 2  # a page's fate: key unchanged; rendered to the same bytes; new bytes
+Done = tuple[str, Entry, int]  # a page or file handled: its path, its manifest entry, its fate
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,6 @@ class _Job:
 
 
 _job: _Job | None = None
-Done = tuple[str, Entry, int]  # a page or file handled: its path, its manifest entry, KEPT, SAME or NEW
 _made: set[Path] = set()  # folders made in the stage by this process
 PARALLEL_FROM = 300  # fewer pages than this render faster in one process than a pool starts
 

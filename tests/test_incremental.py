@@ -63,6 +63,16 @@ def test_a_rebuild_with_no_change_renders_and_writes_nothing(root, tmp_path):
     assert again.rendered == 0  # feeds and sitemaps too: their keys are the same
 
 
+def test_page_keys_are_the_same_when_the_digests_kept_are_dropped_at_every_new_one(root, tmp_path, monkeypatch):
+    """Each process keeps the digests of the articles, terms and stories it has keyed up to a
+    bound, then drops them: made again, they are the same, so no page is rendered again."""
+    import sitegen.pagekeys as pagekeys
+
+    build(root, tmp_path / "out")
+    monkeypatch.setattr(pagekeys, "SHARED_KEPT", 1)
+    assert build(root, tmp_path / "out").rendered == 0
+
+
 def test_each_kind_of_change_gives_the_cold_build_and_writes_only_what_differs(root, tmp_path):
     build(root, tmp_path / "out")
     steps = [

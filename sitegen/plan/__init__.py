@@ -137,8 +137,10 @@ class _Planner:
         }
 
     def related_links(self, article: Article) -> list[RelatedLink]:
-        """Explicit references first (resolved or not), then computed matches not already listed;
-        made once per article, for its page and its related page."""
+        """Explicit references first (resolved or not), then computed matches not already listed.
+        With related pages, made once per article, for its related page (planned with them) and
+        its article page (rendered later); without, made where the article page is rendered and
+        not kept: a million articles' lists would stay in every process that renders."""
         cached = self._related.get(article.path)
         if cached is not None:
             return cached
@@ -157,7 +159,8 @@ class _Planner:
                 links.append(RelatedLink(match.article, match.article.title, False, round(match.score * 100) / 100,
                                          match.terms, match.tags))
         links = links[:limit]
-        self._related[article.path] = links
+        if self.kinds.related:
+            self._related[article.path] = links
         return links
 
     def related_pages(self) -> None:
