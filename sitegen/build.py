@@ -185,6 +185,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     planned = plan_build(site, config, drafts=drafts, cache=articles_cache, future=future, results=results)
     scheduled = planned.scheduled
     articles_cache.save()
+    articles_cache.release()
     clock = Stopwatch()
     loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
                                                    planned.statics, planned.contents)

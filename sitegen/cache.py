@@ -125,6 +125,11 @@ class ArticleCache:
         # Bodies go only once no saved cache names them.
         self.bodies.keep_only(_digests(self.used), _digests(self.entries))
 
+    def release(self) -> None:
+        """Let go of the entries and stamps once saved: the build holds its articles elsewhere, and
+        a million articles' entries and stamps take about 0.4 GB. The body store stays open."""
+        self.entries, self.used, self.stamps, self.seen = {}, {}, {}, {}
+
 
 def _digests(entries: dict[bytes, Entry]) -> set[bytes]:
     return {article.body_digest for article, _ in entries.values() if article is not None and article.body_digest}
