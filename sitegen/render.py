@@ -69,7 +69,7 @@ def script_json(value: Any) -> Markup:
     return Markup(meta.script_json(value))
 
 
-def _kept(memo: dict, bound: int, key: Any, make: Callable[..., Markup], /, *args: Any, **values: Any) -> Markup:
+def _kept(memo: dict, bound: int, key: Any, make: Callable[..., Any], /, *args: Any, **values: Any) -> Any:
     """``make(*args, **values)``, kept in ``memo`` by ``key`` for the rest of the build: up to
     ``bound`` keys, then all are dropped (titles and names make many). Made each time when the key
     cannot be hashed (a value that is a dict)."""
@@ -160,12 +160,7 @@ class Renderer:
         """The URL of an article or a site path, under the site's base path."""
         key = (target.path,) if isinstance(target, Article) else target if isinstance(target, str) else None
         if key is not None:
-            url = self._urls.get(key)
-            if url is None:
-                if len(self._urls) >= URLS_KEPT:
-                    self._urls.clear()
-                url = self._urls[key] = self._url_for(target)
-            return url
+            return _kept(self._urls, URLS_KEPT, key, self._url_for, target)
         return self._url_for(target)
 
     def _url_for(self, target: Any) -> str:
