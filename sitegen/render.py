@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
+import jinja2.runtime
+import markupsafe
 from markupsafe import Markup
 
 from sitegen.bodies import NO_BODIES, BodyStore
@@ -86,17 +88,75 @@ def _kept(memo: dict, bound: int, key: Any, make: Callable[..., Any], /, *args: 
 
 def _frozen(value: Any) -> Any:
     """A value as part of a key: a list as a tuple (and so on inside it); markup apart from the
-    equal text, which is escaped when shown."""
-    if type(value) is list:
+    equal text, which is escaped when shown; an article, term or story by what names it in this
+    build (its path, kind and slug; its slug), as hashing the whole of one is slow (a story's
+    articles) and a renderer lives for one build."""
+    kind = type(value)
+    if kind is list or kind is tuple:
         return tuple(map(_frozen, value))
+    if kind is Article:
+        return (Article, value.path)
+    if kind is Term:
+        return (Term, value.kind, value.slug)
+    if kind is Story:
+        return (Story, value.slug)
     return (Markup, str(value)) if isinstance(value, Markup) else value
+
+
+_escape_text = getattr(markupsafe, "_escape_inner", None)  # MarkupSafe 3's C escaping of a str
+
+
+def _escape(value: Any) -> Markup:
+    """``markupsafe.escape``, the same bytes, without its Python-level ``Markup.__new__`` for a plain
+    string or its copy of markup: a page escapes about 170 values, a tenth of its rendering."""
+    kind = type(value)
+    if kind is str and _escape_text is not None:
+        return str.__new__(Markup, _escape_text(value))
+    if kind is Markup:
+        return value
+    return markupsafe.escape(value)
+
+
+class _Template(jinja2.Template):
+    """A compiled template whose ``{{ }}`` output is escaped by ``_escape``."""
+
+    @classmethod
+    def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
+        if namespace.get("escape") is markupsafe.escape:
+            namespace["escape"] = _escape
+        return super()._from_namespace(environment, namespace, globals)  # type: ignore[misc]
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, but a call of one of the renderer's own functions (``url_for``, ``_``,
+    ``row``, ``cached``: most calls on a page) skips Jinja's look for a context argument, which
+    took a tenth of rendering; any other callable is called as Jinja does."""
+
+    @jinja2.utils.internalcode
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (as Jinja)
+        try:
+            plain = __obj in __self.environment.plain_calls  # type: ignore[attr-defined]
+        except TypeError:  # an unhashable callable object
+            plain = False
+        if not plain:
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_loop_vars", None)
+        kwargs.pop("_block_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
 
 
 class _Environment(jinja2.Environment):
     """Jinja's environment, but an article's ``body_html`` comes from the body store when the
-    article does not hold it: any template (a listing of whole articles too) reads it as it is."""
+    article does not hold it: any template (a listing of whole articles too) reads it as it is.
+    ``plain_calls``: the functions templates call that take no context (see _Context)."""
 
     bodies: BodyStore = NO_BODIES
+    plain_calls: frozenset[Callable[..., Any]] = frozenset()
+    context_class = _Context
+    template_class = _Template
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if attribute == "body_html" and type(obj) is Article:
@@ -145,20 +205,24 @@ class Renderer:
                                 site_feeds=list(plan.feeds), row=self.row, cached=self.cached,
                                 nav_paths=frozenset(item.url for item in plan.nav),
                                 index_paths=frozenset(item.url for item in plan.indexes))
+        self.env.plain_calls = frozenset((self.message, self.url_for, self.row, self.cached, self.absolute_url,
+                                          self.messages.month_names, self.messages.month_year))
         self._rows: dict[tuple[str, int, bool], Markup] = {}
         self._partials: dict[tuple, Markup] = {}  # cached() partials by their name and values
         self._messages: dict[tuple, Markup] = {}  # messages by their arguments
-        self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles by (path,)
+        self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles, terms and stories (see _frozen)
 
     def message(self, msgid: str, count: int | None = None, **values: Any) -> Markup:
         """Templates' ``_()``: a message of the site's language (see i18n.Messages.markup). Kept by
-        its arguments: most repeat on page after page ('4 min read', the footer's date)."""
-        key = (msgid, count, *((name, type(value), value) for name, value in values.items()))  # Markup('<b>') is not '<b>'
+        its arguments: most repeat on page after page ('4 min read', the footer's date). A value's
+        type is part of the key: Markup('<b>') is not '<b>'."""
+        key = (msgid, count, *((name, type(value), value) for name, value in values.items())) if values else (msgid, count)
         return _kept(self._messages, MESSAGES_KEPT, key, self.messages.markup, msgid, count, **values)
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""
-        key = (target.path,) if isinstance(target, Article) else target if isinstance(target, str) else None
+        kind = type(target)
+        key = target if kind is str else _frozen(target) if kind in (Article, Term, Story) else None
         if key is not None:
             return _kept(self._urls, URLS_KEPT, key, self._url_for, target)
         return self._url_for(target)
