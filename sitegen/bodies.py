@@ -19,7 +19,6 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from sitegen.errors import BuildError
@@ -71,17 +70,20 @@ class BodyStore:
             self.path.unlink(missing_ok=True)
             return False
 
-    def detach(self, article: Article) -> Article:
-        """The article without its body, the body put in the store (not yet committed)."""
-        if self.path is None or not self.writable or not article.body_html:
-            return article
-        digest = digest_of(article)
+    def takes_bodies(self) -> bool:
+        """Whether newly parsed articles give their bodies to this store (see ``add``), or keep them."""
+        return self.path is not None and self.writable
+
+    def add(self, bodies: list[tuple[bytes, str]]) -> None:
+        """Put bodies, as (digest, html), in the store (not yet committed); their articles are kept
+        without them (``body_html`` empty, ``body_digest`` set)."""
+        if not bodies:
+            return
         db = self._db()
         if not self._pending:
             db.execute("BEGIN")
             self._pending = True
-        db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (digest, article.body_html))
-        return replace(article, body_html="", body_digest=digest)
+        db.executemany("INSERT OR IGNORE INTO bodies VALUES (?, ?)", bodies)
 
     def commit(self) -> None:
         if self._pending:

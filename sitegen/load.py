@@ -117,22 +117,27 @@ def read_text(text: str, path: Path, rel: str, content: Path, config: Config) ->
 
 
 def parse_bytes(data: bytes, path: Path, rel: str, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
-    text, problem = decode(data, rel)
-    if problem:
-        return None, [problem]
-    article, diagnostics = read_text(text, path, rel, content, config)
+    article, diagnostics = _read_bytes(data, path, rel, content, config)
     return (settled(article) if article else None), diagnostics
 
 
-def settled(article: Article) -> Article:
+def _read_bytes(data: bytes, path: Path, rel: str, content: Path, config: Config) -> tuple[Article | None, list[Diagnostic]]:
+    text, problem = decode(data, rel)
+    if problem:
+        return None, [problem]
+    return read_text(text, path, rel, content, config)
+
+
+def settled(article: Article, keep_body: bool = True) -> Article:
     """The article as the build keeps it: with its body's digest, and its section, tags, authors
     and source as one shared string each (``sys.intern``). Names repeat across thousands of
     articles; a worker's parts (and the cache's) are pickled with each string once, so they
-    arrive shared too: 0.3 KB less per article."""
+    arrive shared too: 0.3 KB less per article. Without ``keep_body`` the body is left out (the
+    caller has it, for the body store)."""
     intern = sys.intern
     return replace(article, body_digest=body_digest(article.body_html), section=intern(article.section),
                    tags=tuple(map(intern, article.tags)), authors=tuple(map(intern, article.authors)),
-                   source=intern(article.source))
+                   source=intern(article.source), body_html=article.body_html if keep_body else "")
 
 
 def with_sibling_photo(article: Article, path: Path, content: Path) -> Article:
@@ -161,38 +166,43 @@ def site_rel(path: Path, site: Path) -> str:
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
 CHUNK_MOST = 2000    # files per parse job at most: bounds the parsed bodies in flight to the parent
+BODIES_AT_ONCE = 500  # bodies put in the body store in one statement
 Job = tuple[bytes | None, Path, str]        # a file to parse: (its key when listed, path, site-relative path)
-Parsed = tuple[bytes | None, bytes, tuple]  # (that key, the key of the bytes parsed, the cache entry)
+Parsed = tuple[bytes | None, bytes, tuple, str]  # (that key, the key of the bytes parsed, the cache entry, its body)
 
 
-def _parse_chunk(jobs: list[Job], content: Path, config: Config) -> list[Parsed]:
-    """Read and parse each file: (the key it was listed with, the key of the bytes read, the entry).
-    Workers read the files themselves, so the parent never holds every file's bytes at once (nor
-    pipes them); a file changed since it was listed is parsed as it is now, under its new key. A
-    file listed without a key (a cold cache: nothing to look up) is keyed here, by the worker."""
+def _parse_chunk(jobs: list[Job], content: Path, config: Config, detach: bool = False) -> list[Parsed]:
+    """Read and parse each file: (the key it was listed with, the key of the bytes read, the entry,
+    the body). Workers read the files themselves, so the parent never holds every file's bytes at
+    once (nor pipes them); a file changed since it was listed is parsed as it is now, under its new
+    key. A file listed without a key (a cold cache: nothing to look up) is keyed here, by the
+    worker. ``detach``: the entry's article is without its body, which comes beside it (for the
+    body store), so the parent makes no copy of each article (a tenth of its load time)."""
     done = []
     for key, path, rel in jobs:
         try:
             data = path.read_bytes()
         except OSError as exc:
             problem = error(rel, 1, f"cannot read the file: {exc.strerror or exc}")
-            done.append((key, key or file_key(rel, b""), (None, [problem])))
+            done.append((key, key or file_key(rel, b""), (None, [problem]), ""))
             continue
-        done.append((key, file_key(rel, data), parse_bytes(data, path, rel, content, config)))
+        article, found = _read_bytes(data, path, rel, content, config)
+        body = article.body_html if article and detach else ""
+        done.append((key, file_key(rel, data), (settled(article, not detach) if article else None, found), body))
     return done
 
 
-def parse_all(jobs: list[Job], content: Path, config: Config) -> Iterator[Parsed]:
+def parse_all(jobs: list[Job], content: Path, config: Config, detach: bool = False) -> Iterator[Parsed]:
     """Parse files not in the cache, across all cores when there are many (a cold build); each
     chunk is handed on as it comes, so the caller can store its bodies before the next."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2:
-        yield from _parse_chunk(jobs, content, config)
+        yield from _parse_chunk(jobs, content, config, detach)
         return
     size = min(CHUNK_MOST, max(50, len(jobs) // (workers * 8)))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for part in pool.map(partial(_parse_chunk, content=content, config=config), chunks):
+        for part in pool.map(partial(_parse_chunk, content=content, config=config, detach=detach), chunks):
             yield from part
 
 
@@ -215,11 +225,19 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
         if key is None or cache.get(key) is None:
             jobs.append((key, path, rel))
     parsed_as: dict[str, bytes] = {}  # the key of what was parsed, where it is not the key listed
-    for (_, _, rel), (key, actual, (parsed, found)) in zip(jobs, parse_all(jobs, content, config)):
-        cache.put(actual, (cache.bodies.detach(parsed) if parsed else None, found))
+    detach = cache.bodies.takes_bodies()
+    bodies: list[tuple[bytes, str]] = []
+    for (_, _, rel), (key, actual, entry, body) in zip(jobs, parse_all(jobs, content, config, detach)):
+        cache.put(actual, entry)
+        if body:
+            bodies.append((entry[0].body_digest, body))
+            if len(bodies) >= BODIES_AT_ONCE:
+                cache.bodies.add(bodies)
+                bodies = []
         if actual != key:
             parsed_as[rel] = actual
             cache.keyed(rel, actual)
+    cache.bodies.add(bodies)
     cache.bodies.commit()  # before any worker reads a body
     articles: list[Article] = []
     for path, rel, key in keyed:

@@ -418,11 +418,11 @@ def test_a_file_changed_after_it_was_listed_is_parsed_as_it_is_now(tmp_path):
     path, content = site / "content/a.md", site / "content"
     listed = file_key("content/a.md", path.read_bytes())
     path.write_text(md("New title", "2024-01-01"), encoding="utf-8")
-    [(key, actual, (article, problems))] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
+    [(key, actual, (article, problems), _)] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
     assert key == listed and actual == file_key("content/a.md", path.read_bytes()) != listed
     assert article.title == "New title" and problems == []
     path.unlink()
-    [(_, _, (article, problems))] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
+    [(_, _, (article, problems), _)] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
     assert article is None and messages(problems) == ["content/a.md:1: error: cannot read the file: No such file or directory"]
 
 
