@@ -353,3 +353,81 @@ def test_numbers_and_times_in_text_fields_stay_as_written():
     article, diagnostics = md("---\ntitle: 10:30\ndate: 2024-07-04\nsource: 1.10\ntags: [2024, 007]\n---\nBody.\n")
     assert diagnostics == []
     assert (article.title, article.source, article.tags) == ("10:30", "1.10", ("2024", "007"))
+
+
+# --- one-line front matter read without PyYAML ------------------------------------------------
+
+def _yaml_reads(block: str):
+    import yaml
+
+    from sitegen.formats.frontmatter import _FrontMatterLoader
+    try:
+        return yaml.load(block, Loader=_FrontMatterLoader)
+    except yaml.YAMLError:
+        return "error"
+
+
+PIECES = ["a", "Zoë", "10:30", "2024-07-01T09:30:00+02:00", "it's", "x: y", "a #b", "a#b", "a  b", "a  #b", "'", "''", '"', "\\",
+          "[", "]", ",", "{", "}", "-", "/", ".", "(", "+", "$", "?", ":", "!", "&", "*", "|", ">", "%", "@", "`", " ", "  ", "\t", "yes",
+          "No", "ON", "null", "~", "true", "1.10", "007", "<<", "=", "é", "日本", "—", "\u2028", "\x07", "http://x.org/a?b=c"]
+
+
+def _values(rng):
+    """Random one-line values in every form a front matter line takes, most of them awkward."""
+    for _ in range(4000):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 4)))
+        form = rng.randrange(6)
+        if form == 0:
+            yield text
+        elif form == 1:
+            yield '"' + text + '"'
+        elif form == 2:
+            yield "'" + text.replace("'", "''") + "'"
+        elif form == 3:
+            yield "'" + text + "'"
+        else:
+            items = [rng.choice(['"{}"', "'{}'", "{}"]).format(rng.choice(PIECES) + rng.choice(PIECES))
+                     for _ in range(rng.randint(0, 3))]
+            yield "[" + rng.choice([", ", ",", " , "]).join(items) + rng.choice(["]", " ]", "], ", "] #c"])
+
+
+def test_simple_front_matter_reads_as_pyyaml_reads_it():
+    """Every block the fast reader takes, it reads as PyYAML does (dates and numbers as text);
+    what PyYAML refuses or reads otherwise (booleans, null, escapes) it leaves to PyYAML."""
+    import random
+
+    from sitegen.formats.frontmatter import simple_yaml
+
+    rng = random.Random(6)
+    taken = 0
+    for value in _values(rng):
+        for block in (f"title: {value}", f"title: {value}\ntags: [a, 'b']\n\ndate: 2024-01-01", f"title:{value}"):
+            fast = simple_yaml(block)
+            if fast is not None:
+                taken += 1
+                assert fast == _yaml_reads(block), block
+    assert taken > 3000  # most forms are read without PyYAML: the test compares something
+
+
+@pytest.mark.parametrize("block", [
+    'title: "Vapicha\'s clay court deals"\ndate: 2019-03-26T08:37:26+08:00\nsection: Sport\n'
+    'tags: ["tibaon", "data"]\nauthors: ["Leila Okafor"]\nsource: "Reuters"\nslug: vapichas-clay',
+    "title: It's here\ntags: []\nsummary:\nimage: /images/a b.jpg\ndate: 2024-07-01 09:30",
+    "title: 'Quoted ''twice'''\ntags: [Foreign  Minister, 'EU', \"U.N.\"]",
+])
+def test_common_front_matter_is_read_without_pyyaml(block):
+    from sitegen.formats.frontmatter import simple_yaml
+
+    assert simple_yaml(block) is not None
+    assert simple_yaml(block) == _yaml_reads(block)
+
+
+@pytest.mark.parametrize("block", [
+    "draft: yes", "draft: true", "title: a\ntitle: b", "# a comment\ntitle: a", "tags:\n  - a", "title: a # note",
+    'title: "a\\"b"', "title: >\n  folded", "title: a\n  continued", "title: [a, [b]]", "title: {a: b}",
+    "title: a: b", "title: &x a", "title: !tag a", "yes: a", "title: tab\there", "title: bell\x07",
+])
+def test_anything_else_is_left_to_pyyaml(block):
+    from sitegen.formats.frontmatter import simple_yaml
+
+    assert simple_yaml(block) is None
