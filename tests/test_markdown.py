@@ -173,3 +173,14 @@ def test_count_words():
     assert count_words("Été à Zürich: naïve café_crème, 2024 — ok") == 7  # not ASCII: Unicode words
     assert count_words("") == 0 and count_words("— … !") == 0
     assert count_words("") == 0
+
+
+def test_count_words_on_ascii_counts_the_runs_the_regex_finds():
+    import random
+    import re
+
+    rng = random.Random(4)
+    alphabet = [chr(c) for c in range(128)] + ["word", "_", "  ", "\n\n", "x_y", "42"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert count_words(text) == len(re.findall(r"\w+", text)), repr(text)
