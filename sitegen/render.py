@@ -37,6 +37,7 @@ MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles a
 PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the same way
 ROWS_KEPT = 50_000      # listing rows kept (about 1 KB each): a million articles' rows would fill a worker
 URLS_KEPT = 100_000     # url_for results kept: one per article and path, bounded the same way
+DATES_KEPT = 100_000    # date filter results kept: a few per article, bounded the same way
 
 
 class SiteView:
@@ -206,13 +207,12 @@ class Renderer:
                                 auto_reload=False)
         self.env.bodies = bodies
         self.messages = messages or load_messages(None, config)[0]  # words and dates in the site's language
-        self.env.filters["date"] = lambda value, fmt="medium": self.messages.date(value, fmt, self.zone)
+        self.env.filters["date"] = self.date
         self.env.filters["number"] = self.messages.number
         self.env.filters["language_list"] = self.messages.join
         self.env.globals.update({"_": self.message, "month_names": self.messages.month_names,
                                  "month_year": self.messages.month_year})
-        self.env.filters["isodate"] = lambda value: (value.astimezone(self.zone) if isinstance(value, datetime)
-                                                     else value).isoformat()
+        self.env.filters["isodate"] = self.isodate
         self.env.filters["jsonld"] = self.jsonld
         self.env.globals.update(site=SiteView(config, build_time), url_for=self.url_for, nav=list(plan.nav),
                                 index_links=list(plan.indexes), absolute_url=self.absolute_url,
@@ -225,6 +225,7 @@ class Renderer:
         self._partials: dict[tuple, Markup] = {}  # cached() partials by their name and values
         self._messages: dict[tuple, Markup] = {}  # messages by their arguments
         self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles, terms and stories (see _frozen)
+        self._dates: dict[tuple, str] = {}   # the date filters' results by type, value and format
 
     def message(self, msgid: str, count: int | None = None, **values: Any) -> Markup:
         """Templates' ``_()``: a message of the site's language (see i18n.Messages.markup). Kept by
@@ -232,6 +233,20 @@ class Renderer:
         type is part of the key: Markup('<b>') is not '<b>'."""
         key = (msgid, count, *((name, type(value), value) for name, value in values.items())) if values else (msgid, count)
         return _kept(self._messages, MESSAGES_KEPT, key, self.messages.markup, msgid, count, **values)
+
+    def date(self, value: Any, fmt: str = "medium") -> str:
+        """The ``date`` filter (see i18n.Messages.date), in the site's zone. Kept by its arguments:
+        an article's date is shown on its page and in every list of it, and formatting one took
+        a seventh of rendering an article page. The type is part of the key (a date is not the
+        datetime of its midnight); equal instants in any zone show the same in the site's zone."""
+        return _kept(self._dates, DATES_KEPT, (type(value), value, fmt), self.messages.date, value, fmt, self.zone)
+
+    def isodate(self, value: Any) -> str:
+        """The ``isodate`` filter: ISO 8601, a datetime in the site's zone."""
+        return _kept(self._dates, DATES_KEPT, (type(value), value, None), self._isodate, value)
+
+    def _isodate(self, value: Any) -> str:
+        return (value.astimezone(self.zone) if isinstance(value, datetime) else value).isoformat()
 
     def url_for(self, target: Any) -> str:
         """The URL of an article or a site path, under the site's base path."""

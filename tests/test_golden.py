@@ -57,11 +57,11 @@ def test_output_matches_the_golden_copy(golden_output, update_golden):
 
 
 def test_the_render_caches_bounds_do_not_change_output(golden_output, tmp_path, monkeypatch):
-    """Rows, cached() partials, messages and URLs are kept up to a bound, then dropped: a bound of one
+    """Rows, cached() partials, messages, URLs and dates are kept up to a bound, then dropped: a bound of one
     (each dropped at every new key) gives the same bytes, and no article cache hides the rest."""
     import sitegen.render as render
 
-    for name in ("ROWS_KEPT", "PARTIALS_KEPT", "MESSAGES_KEPT", "URLS_KEPT"):
+    for name in ("ROWS_KEPT", "PARTIALS_KEPT", "MESSAGES_KEPT", "URLS_KEPT", "DATES_KEPT"):
         monkeypatch.setattr(render, name, 1)
     result = build(SITE, tmp_path / "out", cache=False, jobs=1)
     assert result.errors == 0 and tree(tmp_path / "out") == tree(golden_output)

@@ -55,6 +55,7 @@ def test_site_templates_keep_jinja_s_calls_context_functions_and_escaping(site):
             </ul>
             <p id="count">{{ ns.count }} {{ _("{count} min read", count=article.reading_time) }}</p>
             <p id="self">{{ self.body_class() }}</p>
+            <p id="dates">{{ article.date|isodate }} {{ article.date.date()|isodate }} {{ article.date|date('%H:%M') }} {{ article.date.date()|date('%H:%M') }} {{ article.date|isodate }}</p>
             {% endblock %}
             """,
     })
@@ -68,4 +69,7 @@ def test_site_templates_keep_jinja_s_calls_context_functions_and_escaping(site):
     assert link.get("href") == "/news/tags/food/" and link.text == "Food"
     assert link.getparent().get("class") == "odd a"
     assert doc.findtext(".//p[@id='count']") == "1 1 min read"
-    assert doc.findtext(".//p[@id='self']") == "page"  # the block as this template has it: base.html's
+    assert doc.findtext(".//p[@id='self']") == "page"
+    # dates are kept by type and value: a day is not the datetime of its midnight
+    assert doc.findtext(".//p[@id='dates']").split() == [
+        "2024-03-01T10:00:00+00:00", "2024-03-01", "10:00", "00:00", "2024-03-01T10:00:00+00:00"]  # the block as this template has it: base.html's
