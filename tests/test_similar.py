@@ -207,3 +207,19 @@ def test_match_is_frozen():
     assert isinstance(m, Match)
     with pytest.raises(dataclasses.FrozenInstanceError):
         m.score = 2.0  # type: ignore[misc]
+
+
+def test_words_of_finds_on_ascii_what_the_word_regex_finds():
+    """ASCII text is split by bytes.translate, other text by the regex: both give the runs of three
+    or more word characters, lowercased after NFKC."""
+    import random
+    import re
+    import unicodedata
+
+    from sitegen.indexes.words import words_of
+
+    rng = random.Random(1)
+    alphabet = [chr(c) for c in range(128)] + ["word", "_", "ab", "abc", "É", "straße", "ǅ", "ﬁ", "\u212a"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert words_of(text) == re.findall(r"\w{3,}", unicodedata.normalize("NFKC", text).lower()), repr(text)

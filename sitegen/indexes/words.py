@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sitegen.bodies import NO_BODIES, BodyStore, digest_of
 from sitegen.config import RelatedConfig
+from sitegen.markdown import ASCII_SPACES
 from sitegen.indexes.lazy import np
 from sitegen.model import Article
 
@@ -28,7 +29,6 @@ PARALLEL_FROM = 2000     # fewer articles to count than this are counted faster 
 TAG_PREFIX = "#tag:"
 
 WORD = re.compile(r"\w{3,}")
-ASCII_WORD = re.compile(r"[a-z0-9_]{3,}", re.A)  # the same on lowercase ASCII text, and a third faster
 MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 # Words of three letters or more only: shorter ones are never tokens. English only; other
 # languages still work, their function words just get a low IDF instead of being dropped.
@@ -224,9 +224,12 @@ def field_weights(config: RelatedConfig) -> tuple[float, float, float, float]:
 
 
 def words_of(text: str) -> list[str]:
-    """Lowercase words of three or more letters or digits, in order."""
+    """Lowercase words of three or more letters or digits, in order. On ASCII text (most), the runs
+    of word characters left when every other byte is made a space: a quarter less time than WORD."""
     text = unicodedata.normalize("NFKC", text).lower()
-    return (ASCII_WORD if text.isascii() else WORD).findall(text)
+    if text.isascii():
+        return [word for word in text.encode("ascii").translate(ASCII_SPACES).decode("ascii").split() if len(word) > 2]
+    return WORD.findall(text)
 
 
 def tag_key(tag: str) -> str:
