@@ -455,3 +455,16 @@ def test_articles_share_their_names_as_one_string_each(tmp_path, monkeypatch):
         for other in others:
             assert other.section is first.section and other.source is first.source
             assert all(a is b for a, b in zip(other.tags + other.authors, first.tags + first.authors))
+
+
+def test_content_files_read_symlinked_files_but_not_symlinked_folders_or_broken_links(tmp_path):
+    from sitegen.load import content_files
+
+    site = make_site(tmp_path, {"content/a/one.md": md("One", "2024-01-01"), "content/.hidden/x.md": md("X", "2024-01-01"),
+                                "content/b/#draft.md~": "x", "elsewhere/two.md": md("Two", "2024-01-02"),
+                                "elsewhere/folder/three.md": md("Three", "2024-01-03")})
+    content = site / "content"
+    (content / "two.md").symlink_to(site / "elsewhere/two.md")
+    (content / "linked").symlink_to(site / "elsewhere/folder", target_is_directory=True)
+    (content / "broken.md").symlink_to(site / "nowhere.md")
+    assert [p.relative_to(content).as_posix() for p in content_files(content)] == ["a/one.md", "two.md"]
