@@ -35,9 +35,9 @@ def test_escape_gives_markupsafe_s_bytes_and_type(value):
 
 
 def test_site_templates_keep_jinja_s_calls_context_functions_and_escaping(site):
-    """Jinja's own callables (macros with caller, namespace, cycler, loop.cycle, pass_context
-    globals such as lipsum's neighbour self) go through Jinja's call; the renderer's (url_for, _)
-    through the shortcut; values are escaped either way."""
+    """Jinja's own callables (macros with caller, namespace, cycler, loop.cycle, self's blocks) go
+    through Jinja's call; the renderer's (url_for, _) through the shortcut; values are escaped
+    either way."""
     root = site({
         "sitegen.yaml": "title: Escapes\nbase_url: https://example.org/news/\nsearch: false\n",
         "content/a.md": article_md("Fish <&> chips", "2024-03-01T10:00:00Z", tags="[Food]"),

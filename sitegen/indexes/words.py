@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sitegen.bodies import NO_BODIES, BodyStore, digest_of
 from sitegen.config import RelatedConfig
-from sitegen.markdown import ASCII_SPACES
 from sitegen.indexes.lazy import np
+from sitegen.markdown import ASCII_SPACES
 from sitegen.model import Article
 
 BATCH = 2000             # articles counted (and weighed) per batch: bounds the temporary arrays
