@@ -204,7 +204,8 @@ def load_messages(site: Path | None, config: Config) -> tuple[Messages, list[Dia
     if "en" in site_files:
         texts.update(_site_catalogue(site, "en", texts, diagnostics, new_ids=True))  # type: ignore[arg-type]
     for name in found:
-        texts.update(shipped_catalogue(name))
+        if name != "en":  # English is the base already: again here, it would undo the site's own en.yaml
+            texts.update(shipped_catalogue(name))
     for name in site_files:
         if name != "en":
             texts.update(_site_catalogue(site, name, texts, diagnostics, new_ids=False))  # type: ignore[arg-type]

@@ -171,6 +171,15 @@ def test_site_override_changes_one_string(tmp_path):
     assert text(home.xpath("//a[@class='skip-link']")[0]) == "Zum Hauptinhalt springen"  # the rest stays shipped
 
 
+@pytest.mark.parametrize("language", ["en", "en-GB"])
+def test_an_english_site_overrides_a_shipped_string_in_its_english_file(tmp_path, language):
+    out, result = built(tmp_path / "site", language, {"i18n/en.yaml": '"Latest news": "Front page"\n'})
+    assert result.diagnostics == ()
+    home = page(out, "")
+    assert text(home.xpath("//h1")[0]) == "Front page"
+    assert text(home.xpath("//a[@class='skip-link']")[0]) == "Skip to main content"  # the rest stays shipped
+
+
 def test_language_without_catalogue_falls_back_to_english_with_a_warning(tmp_path):
     out, result = built(tmp_path / "site", "it")
     assert [str(d) for d in result.diagnostics] == [
