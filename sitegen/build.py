@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.metadata
 import os
 import time
 from datetime import datetime, timezone
@@ -23,7 +24,8 @@ from sitegen.pagekeys import PageKeys, template_salt
 from sitegen.render import Renderer, TemplateFailure, theme_dir
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
-from sitegen.write import Written, check_output, prune_manifests, write_site
+from sitegen import __version__
+from sitegen.write import Written, check_output, prune_manifests, unchanged, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,31 +90,59 @@ class Planned:
                                     *self.message_problems]))
 
 
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """What the build reads before the indexes: the content, the schedule, the copies and the
+    messages. Cheap next to the rest, and all that ``build`` compares to see that nothing changed."""
+
+    loaded: Loaded
+    scheduled: Scheduled
+    build_time: datetime
+    statics: list[tuple[Path, str]]
+    contents: list[tuple[Path, str]]
+    messages: Messages
+    message_problems: tuple[Diagnostic, ...]
+
+
+def gather(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False) -> Gathered:
+    """Load the content (through ``cache``), judge the schedule and find the copies and messages."""
+    loaded = load(site, config, include_drafts=drafts, cache=cache)
+    give_back_memory()
+    # Scheduling, after the cache: the schedule is judged afresh on every build.
+    scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
+    loaded = replace(loaded, articles=scheduled.articles)
+    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
+    statics = static_copies([theme_dir("static"), site / "static"])
+    contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
+    messages, message_problems = load_messages(site, config)
+    return Gathered(loaded, scheduled, config.resolved_build_time(newest), statics, contents, messages,
+                    tuple(message_problems))
+
+
 def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
                results: ResultCache | None = None) -> Planned:
     """Load, index and plan the site (reads files, writes nothing but ``results`` and the body store
     of ``cache``; the caller saves ``cache``)."""
     clock = Stopwatch()
-    loaded = load(site, config, include_drafts=drafts, cache=cache)
-    give_back_memory()
+    gathered = gather(site, config, drafts=drafts, cache=cache, future=future)
     clock.lap("load")
-    # Scheduling, after the cache: the schedule is judged afresh on every build.
-    scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
-    loaded = replace(loaded, articles=scheduled.articles)
+    return plan_gathered(gathered, config, cache=cache, results=results, clock=clock)
+
+
+def plan_gathered(gathered: Gathered, config: Config, *, cache: ArticleCache, results: ResultCache | None,
+                  clock: Stopwatch) -> Planned:
+    """The indexes and the page plan of what ``gather`` read."""
+    loaded, scheduled = gathered.loaded, gathered.scheduled
     indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results,
                                             bodies=cache.bodies)
     give_back_memory()
     clock.lap("indexes")
-    newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
-    build_time = config.resolved_build_time(newest)
-    statics = static_copies([theme_dir("static"), site / "static"])
-    contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
-    provided = frozenset(rel for _, rel in statics + contents)
-    messages, message_problems = load_messages(site, config)
-    plan, plan_problems = plan_site(config, indexes, build_time, provided, messages, cache.bodies)
+    provided = frozenset(rel for _, rel in gathered.statics + gathered.contents)
+    plan, plan_problems = plan_site(config, indexes, gathered.build_time, provided, gathered.messages, cache.bodies)
     clock.lap("plan")
-    return Planned(loaded, indexes, build_time, statics, contents, plan, scheduled, messages, tuple(message_problems),
-                   tuple(index_problems), tuple(plan_problems), clock.laps, cache.bodies)
+    return Planned(loaded, indexes, gathered.build_time, gathered.statics, gathered.contents, plan, scheduled,
+                   gathered.messages, gathered.message_problems, tuple(index_problems), tuple(plan_problems),
+                   clock.laps, cache.bodies)
 
 
 def give_back_memory() -> None:
@@ -181,8 +211,20 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     check_output(out, site, site / config.content_dir)
 
     articles_cache = ArticleCache(site, config, enabled=cache)
-    results = ResultCache(site, enabled=cache)
-    planned = plan_build(site, config, drafts=drafts, cache=articles_cache, future=future, results=results)
+    manifest = articles_cache.folder / manifest_name(out) if cache else None
+    clock = Stopwatch()
+    gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future)
+    clock.lap("load")
+    inputs = inputs_digest(site, config, gathered, (drafts, future, fingerprint_assets)) if cache else None
+    same = unchanged(out, manifest, inputs, search=bool(config.search)) if inputs else None
+    if same is not None:  # every input as the last build into ``out`` read them, and its files intact
+        articles_cache.save()
+        articles_cache.release()
+        prune_manifests(articles_cache.folder, MANIFESTS)
+        clock.lap("unchanged")
+        return _replayed(out, gathered, same, strict, started, clock.laps)
+    planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
+                            clock=clock)
     scheduled = planned.scheduled
     articles_cache.save()
     articles_cache.release()
@@ -214,15 +256,82 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         clock.lap("pages")
         return index_site(site, bundle, glob=search_glob)
 
+    replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])))
     written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
-                         copies=copies, manifest=articles_cache.folder / manifest_name(out) if cache else None,
-                         progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
-                         finish=search if config.search else None)
+                         copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
+                         finish=search if config.search else None, inputs=(inputs, replay) if inputs else None)
     clock.lap("search" if any(stage == "pages" for stage, _ in clock.laps) else "pages")
     record(out, scheduled.next_change)
     if cache:
         prune_manifests(articles_cache.folder, MANIFESTS)
     return result(written.files, written)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """What a build reports besides what it reads afresh, kept with its manifest: a build whose
+    inputs are all the same reports it again instead of planning and keying every page."""
+    articles: int
+    pages: int
+    problems: tuple[Diagnostic, ...]  # of the indexes and the plan
+
+
+def _replayed(out: Path, gathered: Gathered, same: tuple[Replay, int], strict: bool, started: float,
+              timings: tuple[tuple[str, float], ...]) -> BuildResult:
+    (replay, files), scheduled = same, gathered.scheduled
+    diagnostics = tuple(sorted_unique([*gathered.loaded.diagnostics, *replay.problems, *gathered.message_problems]))
+    result = BuildResult(out, replay.articles, replay.pages, files, gathered.loaded.drafts_skipped, diagnostics,
+                         time.perf_counter() - started, True, len(scheduled.held), scheduled.next_change,
+                         scheduled.rebuild_at, timings=timings)
+    if strict and result.errors:
+        raise StrictFailure(replace(result, written=False))
+    record(out, scheduled.next_change)
+    return result
+
+
+_CODE: list[bytes] = []  # the digest of sitegen's own files, made once per process
+
+
+def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple) -> bytes:
+    """A digest of everything a build reads: sitegen's code and the libraries that shape its
+    output, the settings and options, the content (each file's key, see ``load``), the schedule's
+    outcome, the build time, the messages, every template and the stamp of every copied file.
+    The same digest as the last build's into an output folder means the same output."""
+    h = hashlib.blake2b(digest_size=16)
+    if not _CODE:
+        code = hashlib.blake2b(repr([__version__, *(_version(lib) for lib in LIBRARIES)]).encode(), digest_size=16)
+        _files_into(code, Path(__file__).parent)
+        _CODE.append(code.digest())
+    h.update(_CODE[0])
+    h.update(repr((config, options, gathered.build_time.isoformat(), [a.path for a in gathered.scheduled.held],
+                   gathered.messages.locale, sorted(gathered.messages.texts.items()))).encode("utf-8"))
+    h.update(gathered.loaded.digest)
+    for folder in (site / "templates", theme_dir("templates")):
+        _files_into(h, folder)
+    for source, rel in gathered.statics + gathered.contents:
+        st = source.stat()
+        h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+    return h.digest()
+
+
+LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "markdown-it-pyrs", "mdit-py-plugins", "babel",
+             "python-slugify", "pyyaml", "numpy", "scipy", "pagefind-bin")  # their output is part of the site
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _files_into(h: "hashlib._Hash", folder: Path) -> None:
+    """Each file's path and bytes under ``folder`` (compiled Python left out), in a stable order."""
+    if not folder.is_dir():
+        return
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0")
+        h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
 
 
 __all__ = ["BuildResult", "Planned", "StrictFailure", "TemplateFailure", "build", "plan_build"]

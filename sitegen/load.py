@@ -44,6 +44,7 @@ class Loaded:
     diagnostics: tuple[Diagnostic, ...]
     drafts_skipped: int
     files: int
+    digest: bytes = b""  # of every file read: path and bytes of each article file, path of each asset
 
 
 def is_ignored(name: str) -> bool:
@@ -266,7 +267,20 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
         articles.append(article)
     unique, slug_problems = unique_slugs(articles)
     diagnostics.extend(slug_problems)
-    return Loaded(tuple(unique), tuple(assets), tuple(diagnostics), drafts, len(files))
+    return Loaded(tuple(unique), tuple(assets), tuple(diagnostics), drafts, len(files),
+                  _digest(keyed, parsed_as, assets))
+
+
+def _digest(keyed: list[tuple[Path, str, bytes | None]], parsed_as: dict[str, bytes], assets: list[Asset]) -> bytes:
+    """What the articles are made of, for ``build``'s check that nothing changed: each article
+    file's path and key (of its bytes, as the cache trusts them), and each asset's path (whether
+    an image sits beside an article; the copies are checked by their own stamps)."""
+    h = hashlib.blake2b(digest_size=16)
+    for _, rel, key in keyed:
+        h.update(rel.encode("utf-8", "surrogateescape") + b"\0" + (parsed_as.get(rel) or key or b""))
+    for asset in assets:
+        h.update(b"\1" + asset.site_path.encode("utf-8", "surrogateescape"))
+    return h.digest()
 
 
 def unique_slugs(articles: list[Article]) -> tuple[list[Article], list[Diagnostic]]:

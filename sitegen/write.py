@@ -75,6 +75,7 @@ class Manifest:
     output: str
     entries: dict[str, Entry] = field(default_factory=dict)
     search: bool = False  # the search bundle in the output was made from these files
+    inputs: tuple[bytes, Any] | None = None  # the build's digest of all it read, and what it reported (see build)
 
     @staticmethod
     def read(path: Path | None, output: Path) -> "Manifest | None":
@@ -117,6 +118,22 @@ def prune_manifests(folder: Path, pattern: str) -> int:
     return removed
 
 
+def unchanged(output: Path, manifest: Path | None, inputs: bytes, *, search: bool) -> tuple[Any, int] | None:
+    """(what the last build reported, its file count) when it read exactly ``inputs`` and its
+    files in ``output`` are all as it wrote them (by size and time, as ``_one`` checks a kept
+    page), with its search bundle when there is search: nothing to do but say so again."""
+    old = Manifest.read(manifest, output)
+    kept = getattr(old, "inputs", None)
+    if old is None or kept is None or kept[0] != inputs or old.search != search:
+        return None
+    if search and not (output / BUNDLE).is_dir():
+        return None
+    base = f"{output}/"
+    if not all(_intact(base + rel, entry) for rel, entry in old.entries.items()):
+        return None
+    return kept[1], len(old.entries) + _keep_bundle(output, search)
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     files: int        # files of the site: pages, copies and the search bundle's
@@ -151,7 +168,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
                path_of: Callable[[Any], str], key_of: Callable[[Any], bytes | None] = lambda page: None,
                copies: Iterable[tuple[Path, str]] = (), manifest: Path | None = None,
                progress: Callable[[int, int], None] | None = None,
-               finish: Callable[[Path, Path], int] | None = None, jobs: int = 1) -> Written:
+               finish: Callable[[Path, Path], int] | None = None, jobs: int = 1,
+               inputs: tuple[bytes, Any] | None = None) -> Written:
     """Render every page and copy every (source, relative path) into ``output``.
 
     With a trusted manifest of the last build, only pages whose key changed are rendered, and
@@ -162,7 +180,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     Later copies of a path win over earlier ones (site static over theme); pages win over copies.
     ``finish(site folder, bundle folder)`` builds the search bundle and returns its file count;
     it runs when any page changed or the bundle is missing, on a whole new folder (unchanged
-    files hard-linked into it) that is then swapped in.
+    files hard-linked into it) that is then swapped in. ``inputs`` (the build's digest of all it
+    read, and what it reported) is kept in the manifest for ``unchanged``.
     """
     global _job
     recover(output)
@@ -180,7 +199,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         done += _copy_files({rel: src for rel, src in sources.items() if rel not in made},
                             old.entries if old else {}, output, stage)
         changed = [rel for rel, _, fate in done if fate == NEW]
-        new = Manifest(str(output))
+        new = Manifest(str(output), inputs=inputs)
         gone = sorted(old.entries.keys() - {rel for rel, *_ in done}) if old else []
         bundle_changed = bundle_gone = 0
         search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
@@ -208,7 +227,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             bundle = _keep_bundle(output, finish is not None)
         new.search = finish is not None
         removed = len(gone)
-        if manifest is not None and not (in_place and new.entries == old.entries and manifest.exists()):
+        if manifest is not None and not (in_place and new.entries == old.entries and new.inputs == old.inputs
+                                         and manifest.exists()):
             new.save(manifest)
         return Written(len(done) + bundle, sum(fate != KEPT for *_, fate in done), len(changed) + bundle_changed,
                        removed + bundle_gone, in_place)

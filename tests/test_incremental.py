@@ -4,13 +4,14 @@ and still give exactly what a cold build of the same input gives."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 import sitegen.write as write_module
 from conftest import article_md, write_files
-from sitegen.build import build
+from sitegen.build import StrictFailure, build
 from sitegen.render import TemplateFailure
 
 CONFIG = "search: false\nbuild_time: 2024-08-01T00:00:00+00:00\n"
@@ -63,7 +64,114 @@ def test_a_rebuild_with_no_change_renders_and_writes_nothing(root, tmp_path):
     assert again.rendered == 0  # feeds and sitemaps too: their keys are the same
 
 
-def test_page_keys_are_the_same_when_the_digests_kept_are_dropped_at_every_new_one(root, tmp_path, monkeypatch):
+def stages(result) -> list[str]:
+    return [stage for stage, _ in result.timings]
+
+
+@pytest.fixture
+def no_shortcut(monkeypatch):
+    """Builds never take the shortcut for unchanged inputs: they plan and key every page."""
+    import sitegen.build as build_module
+
+    monkeypatch.setattr(build_module, "unchanged", lambda *args, **kwargs: None)
+
+
+def test_page_keys_alone_leave_every_page_of_an_unchanged_site_unrendered(root, tmp_path, no_shortcut):
+    build(root, tmp_path / "out")
+    before = stamps(tmp_path / "out")
+    again = build(root, tmp_path / "out")
+    assert "unchanged" not in stages(again) and "pages" in stages(again)
+    assert stamps(tmp_path / "out") == before
+    assert (again.changed, again.removed, again.rendered) == (0, 0, 0)
+
+
+def test_the_same_inputs_again_check_the_output_and_report_the_last_build_again(site, tmp_path):
+    """Nothing read has changed and every file is as written: no indexes, plan or page keys, and
+    the result (counts, the warnings of the later stages) is the last build's."""
+    root = site({"sitegen.yaml": CONFIG,
+                 "content/a.md": article_md("Alpha", "2024-01-02T10:00:00Z", related="[no-such-story]"),
+                 "content/b.md": article_md("Beta", "2024-01-03T10:00:00Z", tags="[harbour]"),
+                 "content/c.md": article_md("Later", "2031-01-01T10:00:00Z"),  # after build_time: held back
+                 "content/broken.md": "---\ntitle: [unclosed\n---\n"})
+    out = tmp_path / "out"
+    first = build(root, out)
+    before = stamps(out)
+    again = build(root, out)
+    assert stages(again) == ["load", "unchanged"]
+    assert stamps(out) == before
+    assert [d.message for d in first.diagnostics if "related article not found" in d.message]
+    for field in ("articles", "pages", "files", "drafts_skipped", "diagnostics", "held_back", "next_change",
+                  "written"):
+        assert getattr(again, field) == getattr(first, field), field
+    assert (again.changed, again.removed, again.rendered) == (0, 0, 0)
+    with pytest.raises(StrictFailure) as refused:  # the broken file is an error, as it was
+        build(root, out, strict=True)
+    assert refused.value.result.diagnostics == first.diagnostics and not refused.value.result.written
+    assert stamps(out) == before
+
+
+def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypatch):
+    """Each thing a build reads is in the digest that lets a rebuild skip planning: a change to
+    any one of them (even one that leaves every page's bytes as they were) plans and keys again,
+    and gives what a cold build gives."""
+    import sitegen.build as build_module
+
+    out = tmp_path / "out"
+    steps = [
+        ("body", {}, lambda: write_files(root, {"content/2024/01/s0.md": article_md(
+            "Story number 0", "2024-01-10T10:00:00Z", "World", body="Another body.", tags="[topic-0]")})),
+        ("rename", {}, lambda: (root / "content/2024/01/s0.md").rename(root / "content/2024/01/renamed.md")),
+        ("asset", {}, lambda: write_files(root, {"content/2024/01/photo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})),
+        ("static", {}, lambda: write_files(root, {"static/extra.txt": "hello\n"})),
+        ("static edit", {}, lambda: write_files(root, {"static/extra.txt": "hello again\n"})),
+        ("template", {}, lambda: write_files(root, {"templates/partials/byline.html": "<p>by the desk</p>\n"})),
+        ("template whitespace", {}, lambda: write_files(root, {"templates/partials/byline.html": "<p>by the desk</p>\n\n"})),
+        ("messages", {}, lambda: write_files(root, {"i18n/en.yaml": '"Latest articles": "Newest"\n'})),
+        ("config", {}, lambda: write_files(root, {"sitegen.yaml": CONFIG + "title: The Harbour Times\n"})),
+        ("code", {}, lambda: monkeypatch.setattr(build_module, "_CODE", [b"another sitegen"])),
+        ("drafts", {"drafts": True}, lambda: None),
+        ("future", {"future": True}, lambda: None),
+        ("base url", {"base_url": "https://example.org/news/"}, lambda: None),
+        ("plain asset names", {"fingerprint_assets": False}, lambda: None),
+    ]
+    build(root, out)
+    for k, (name, options, change) in enumerate(steps):
+        change()
+        assert "unchanged" not in stages(build(root, out, **options)), name
+        build(root, tmp_path / f"cold-{k}", cache=False, **options)
+        assert tree(out) == tree(tmp_path / f"cold-{k}"), name
+        assert stages(build(root, out, **options))[-1] == "unchanged", name  # nothing more changed: nothing planned
+
+
+def test_an_article_coming_out_on_the_clock_makes_a_rebuild_plan_again(site, tmp_path, monkeypatch):
+    """With no build time set, "now" is the clock: the same files give another site once an
+    article's publication time has passed."""
+    import sitegen.build as build_module
+    from datetime import datetime, timezone
+
+    root = site({"sitegen.yaml": "search: false\n",
+                 # updated after Beta comes out: the build time (the newest date) is the same before and after
+                 "content/a.md": article_md("Alpha", "2024-01-02T10:00:00Z", updated="2024-06-01T10:00:00Z"),
+                 "content/b.md": article_md("Beta", "2024-03-01T10:00:00Z")})
+
+    def clock_at(moment: datetime) -> None:
+        monkeypatch.setattr(build_module, "datetime", type("Clock", (datetime,), {
+            "now": classmethod(lambda cls, tz=None: moment)}))
+
+    clock_at(datetime(2024, 2, 1, tzinfo=timezone.utc))
+    out = tmp_path / "out"
+    first = build(root, out)
+    assert first.held_back == 1 and first.articles == 1
+    assert stages(build(root, out))[-1] == "unchanged"
+    clock_at(datetime(2024, 3, 2, tzinfo=timezone.utc))
+    later = build(root, out)
+    assert "unchanged" not in stages(later)
+    assert (later.held_back, later.articles) == (0, 2)
+    assert (out / "2024/03/01/beta/index.html").is_file()
+
+
+def test_page_keys_are_the_same_when_the_digests_kept_are_dropped_at_every_new_one(root, tmp_path, monkeypatch,
+                                                                                   no_shortcut):
     """Each process keeps the digests of the articles, terms and stories it has keyed up to a
     bound, then drops them: made again, they are the same, so no page is rendered again."""
     import sitegen.pagekeys as pagekeys
@@ -207,6 +315,10 @@ def test_search_is_indexed_again_only_when_pages_change(root, tmp_path):
     warm, cold, touched = rebuild(root, tmp_path)
     assert warm == cold
     assert any(rel.startswith("pagefind/") for rel in touched)
+    shutil.rmtree(out / "pagefind")  # removed by hand: made again, though no input changed
+    again = build(root, out)
+    assert "unchanged" not in stages(again)
+    assert tree(out) == warm
 
 
 def test_no_cache_builds_everything_and_a_later_rebuild_is_still_right(root, tmp_path):
