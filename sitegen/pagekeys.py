@@ -5,7 +5,10 @@ A page's bytes come from its template (and the templates it includes), the globa
 template sees (config, build time, messages, navigation, asset names) and its own context:
 the salt covers the first two, ``PageKeys.key`` the third. Articles, terms and stories are
 digested once per build and stand for themselves in every page that shows them, with the
-article's URL (a page links to it). A term or story stands for its names and its members' list
+article's URL (a page links to it). Where the plan makes part of a context only where it is
+used (an article page's links and structured data), the key stands for what that part is made
+of (``Page.more_inputs``: the article's terms, related list and story) and the planner's code,
+in the salt, for the rest. A term or story stands for its names and its members' list
 fields (path, URL, date, title, summary, section, image), not their bodies: templates show a
 group's count and dates and list its members, and take bodies from the page's own articles.
 Feeds and sitemaps are made by code, not templates: they stand for their maker's name and what
@@ -34,7 +37,7 @@ DATES = (datetime, date, time, timedelta)
 # The code that turns a context into bytes, besides the templates: a change to it (a filter, a
 # date format) must render every page again, even within one sitegen version.
 RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py", "plan/meta.py", "plan/xml.py", "plan/feeds.py",
-                  "plan/sitemaps.py")
+                  "plan/sitemaps.py", "plan/__init__.py", "plan/pages.py", "plan/urls.py")
 
 
 SHARED_KEPT = 200_000  # digests of articles, terms and stories kept (then all dropped): bounds each process's share
@@ -71,14 +74,16 @@ class PageKeys:
         self.urls = plan.urls
         # id -> (the object, kept alive so ids stay unique; its digest): articles, terms and stories
         self._shared: dict[int, tuple[Any, str]] = {}
+        self._members: dict[int, tuple[Article, bytes]] = {}  # id -> (the article, its digest as a member)
         self.salt = salt + _digest(self.text([plan.nav, plan.feeds, plan.indexes]))
 
     def key(self, page: Page) -> bytes | None:
         """The page's key, or None when its bytes cannot be vouched for (never kept)."""
         try:
             if page.produce is None:
-                text = self.text([page.url, page.template, page.title, page.source, page.description,
-                                  page.full_context(), page.pager])
+                context = page.full_context() if page.more_inputs is None else [page.context, page.more_inputs()]
+                text = self.text([page.url, page.template, page.title, page.source, page.description, context,
+                                  page.pager])
             elif page.inputs is not None:  # a feed or sitemap: its maker and what it is made of
                 maker = getattr(page.produce, "func", page.produce)
                 text = self.text([page.url, f"{maker.__module__}.{maker.__qualname__}", page.inputs])
@@ -122,22 +127,31 @@ class PageKeys:
         if known is not None:
             return known[1]
         if isinstance(value, Article):  # every field, and where it is linked to; the body by its digest
-            text = repr((_ARTICLE_FIELDS(value), self.urls.get(value.path), digest_of(value)))
+            digest = _digest(repr((_ARTICLE_FIELDS(value), self.urls.get(value.path), digest_of(value)))).hex()
         else:  # a term or a story: its names and its members as listings show them
             names = (value.kind, value.slug, value.name) if isinstance(value, Term) else (value.slug, value.title)
-            text = repr((type(value).__name__, names, tuple(self._member(a) for a in value.articles)))
-        digest = _digest(text).hex()
+            h = hashlib.blake2b(repr((type(value).__name__, names)).encode("utf-8"), digest_size=16)
+            h.update(b"".join(map(self._member, value.articles)))
+            digest = h.hexdigest()
         if len(self._shared) >= SHARED_KEPT:
             self._shared.clear()
         self._shared[id(value)] = (value, digest)
         return digest
 
-    def _member(self, article: Article) -> tuple:
+    def _member(self, article: Article) -> bytes:
         """An article as a member of a term or story: what pages show of the group (its count,
         first and last dates) and of a member in a list. Not the body: an edited body changes the
-        article's own pages, not every page that names one of its tags."""
-        return (article.path, self.urls.get(article.path), article.date.isoformat(), article.title,
-                article.summary, article.section, article.draft, article.image)
+        article's own pages, not every page that names one of its tags. Made once per article
+        (an article is in four or five terms), kept with the shared digests."""
+        known = self._members.get(id(article))
+        if known is not None:
+            return known[1]
+        digest = _digest(repr((article.path, self.urls.get(article.path), article.date.isoformat(), article.title,
+                               article.summary, article.section, article.draft, article.image)))
+        if len(self._members) >= SHARED_KEPT:
+            self._members.clear()
+        self._members[id(article)] = (article, digest)
+        return digest
 
 
 def _digest(text: str) -> bytes:

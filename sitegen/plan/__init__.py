@@ -45,6 +45,7 @@ class _Planner:
         self.article_urls: dict[str, str] = {}
         self.claimed: dict[str, str] = {}
         self._related: dict[str, list[RelatedLink]] = {}
+        self._last_refs: tuple[Article, dict[str, Any]] | None = None
         self.diagnostics: list[Diagnostic] = []
 
     def add(self, page: Page) -> bool:
@@ -89,7 +90,8 @@ class _Planner:
             url = self.urls.article(article)
             if self.add(Page(url=url, template="article.html", title=self.title(article.title), source=article.path,
                              description=article.summary, context={"article": article},
-                             more=partial(self.article_context, article))):
+                             more=partial(self.article_context, article),
+                             more_inputs=partial(self.article_refs, article))):
                 self.article_urls[article.path] = url
         published = [a for a in self.ix.articles if a.path in self.article_urls]
         self._neighbours(published)
@@ -112,28 +114,44 @@ class _Planner:
             page.context.setdefault("next_in_section", None)
             page.context.setdefault("prev_in_section", None)
 
-    def article_context(self, article: Article) -> dict[str, Any]:
+    def article_refs(self, article: Article) -> dict[str, Any]:
+        """What an article page's context is made of besides the article and its URL: its terms,
+        related list and story. Its page key is made from these (the code that makes the rest of
+        the context from them is in the key's salt), so keying a page builds none of the links
+        and structured data made from them. The last one made is kept: the page is keyed, then
+        rendered."""
+        last = self._last_refs
+        if last is not None and last[0] is article:
+            return last[1]
         terms = self.ix.terms
-        local = article.date.astimezone(self.config.zone).date()
-        section = terms["section"].get(slugify(article.section)) if article.section else None
         related = self.related_links(article)
+        refs = {
+            "section_term": terms["section"].get(slugify(article.section)) if article.section else None,
+            "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
+            "author_terms": [terms["author"][slugify(a)] for a in article.authors],
+            "source_term": terms["source"].get(slugify(article.source)) if article.source and self.kinds.sources else None,
+            "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
+            "story": self.ix.story_of.get(article.path) if self.kinds.stories else None,
+        }
+        self._last_refs = (article, refs)
+        return refs
+
+    def article_context(self, article: Article) -> dict[str, Any]:
+        refs = self.article_refs(article)
+        local = article.date.astimezone(self.config.zone).date()
+        section = refs["section_term"]
         url = self.article_urls[article.path]
         crumbs = [Link(self.t("Home"), "/")] + ([Link(section.name, self.urls.term("section", section.slug))] if section else [])
         structured = [meta.NewsArticleData(article, url, section.name if section else ""),
                       meta.Breadcrumbs((*((c.label, c.url) for c in crumbs), (article.title, url)))]
         return {
+            **refs,
             "structured_data": structured,
-            "section_term": section,
-            "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
-            "author_terms": [terms["author"][slugify(a)] for a in article.authors],
-            "source_term": terms["source"].get(slugify(article.source)) if article.source and self.kinds.sources else None,
             "breadcrumbs": crumbs,
             "date_trail": [Link(str(local.year), self.urls.year(local.year)),
                            Link(self.t.date(local, "month"), self.urls.month(local.year, local.month)),
                            *([Link(str(local.day), self.urls.day(local))] if self.kinds.days else [])],
-            "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
             "related_url": self.urls.related(url) if self.kinds.related else None,
-            "story": self.ix.story_of.get(article.path) if self.kinds.stories else None,
         }
 
     def related_links(self, article: Article) -> list[RelatedLink]:

@@ -29,6 +29,7 @@ class Page:
     produce: Callable[[], bytes] | None = None  # the page's bytes from code (feeds, sitemaps), not a template
     inputs: Any = None       # what produce's bytes are made of besides the settings, for its page key
     more: Callable[[], dict[str, Any]] | None = None  # the rest of the context, made only where it is used
+    more_inputs: Callable[[], Any] | None = None  # what ``more`` makes it from, for the page key (see pagekeys)
 
     def full_context(self) -> dict[str, Any]:
         """``context`` with ``more()``: an article page's links, terms and related list are made
