@@ -244,7 +244,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, None))
     copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
-    renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies)
+    renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies,
+                        compiled=articles_cache.folder if cache else None)
     copies += contents
     keys = PageKeys(plan, template_salt(renderer.template_folders, config, build_time, renamed,
                                         planned.messages.locale, sorted(planned.messages.texts.items())))

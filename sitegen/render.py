@@ -6,6 +6,8 @@ file. ``StrictUndefined`` makes a misspelt variable an error rather than a blank
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import traceback
 from datetime import datetime
 from pathlib import Path
@@ -192,10 +194,25 @@ class _Environment(jinja2.Environment):
             return self.undefined(obj=obj, name=attribute)
 
 
+def compiled_templates(folder: Path) -> jinja2.BytecodeCache:
+    """Jinja's cache of compiled templates, in a subfolder of ``folder`` named for this module
+    and Jinja's version: it knows each template's source, not the environment's settings, so code
+    that may set them differently starts an empty one (and removes the others)."""
+    tag = hashlib.blake2b(Path(__file__).read_bytes() + jinja2.__version__.encode(), digest_size=6).hexdigest()
+    here = folder / f"templates-{tag}"
+    if not here.is_dir():
+        for stale in folder.glob("templates-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        here.mkdir(parents=True, exist_ok=True)
+    return jinja2.FileSystemBytecodeCache(str(here))
+
+
 class Renderer:
     def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime,
                  assets: dict[str, str] | None = None, messages: Messages | None = None,
-                 bodies: BodyStore = NO_BODIES):
+                 bodies: BodyStore = NO_BODIES, compiled: Path | None = None):
+        """``compiled``: a folder that keeps the templates' compiled code between builds (Jinja's
+        bytecode cache, by each template's source), so a rebuild does not compile them again."""
         self.site = site.resolve()
         self.assets = assets or {}  # '/css/site.css' -> '/css/site.3f2a9c1b.css': names with a content hash
         self.config = config
@@ -210,7 +227,7 @@ class Renderer:
         # instead of a stat() of every included template on every page.
         self.env = _Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
                                 trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                                auto_reload=False)
+                                auto_reload=False, bytecode_cache=compiled_templates(compiled) if compiled else None)
         self.env.bodies = bodies
         self.messages = messages or load_messages(None, config)[0]  # words and dates in the site's language
         self.env.filters["date"] = self.date

@@ -249,6 +249,27 @@ def test_a_hand_edited_or_deleted_output_file_is_made_again(root, tmp_path):
     assert result.changed == 2
 
 
+def test_compiled_templates_are_kept_and_a_changed_template_is_compiled_again(root, tmp_path):
+    from lxml import html
+
+    out = tmp_path / "out"
+    write_files(root, {"templates/partials/byline.html": "<p class=\"byline\">by the desk</p>\n"})
+    build(root, out)
+    kept = list((root / ".sitegen-cache").glob("templates-*/*.cache"))
+    assert len(kept) > 5  # the pages' templates and the partials they include
+    write_files(root, {"templates/partials/byline.html": "<p class=\"byline\">by the night desk</p>\n"})
+    build(root, out)
+    page = html.parse(str(out / "2024/01/10/story-number-0/index.html"))
+    assert [p.text for p in page.xpath("//p[@class='byline']")] == ["by the night desk"]
+    build(root, tmp_path / "cold", cache=False)
+    assert tree(out) == tree(tmp_path / "cold")
+    (root / ".sitegen-cache" / "templates-0000").mkdir()  # made by another version of sitegen: removed
+    shutil.rmtree(kept[0].parent)
+    write_files(root, {"templates/partials/byline.html": "<p class=\"byline\">by the day desk</p>\n"})
+    build(root, out)
+    assert [p.name for p in (root / ".sitegen-cache").glob("templates-*")] == [kept[0].parent.name]
+
+
 def test_a_template_error_in_a_rebuild_leaves_the_output_as_it_was(root, tmp_path):
     out = tmp_path / "out"
     build(root, out)
