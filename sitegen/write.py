@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from sitegen.errors import BuildError
+from sitegen.model import pickled_by_fields
 
 WORK_PREFIX = ".sitegen-"
 BUNDLE = "pagefind"  # the search bundle's folder in the output
@@ -59,6 +60,7 @@ def recover(output: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Entry:
     """What the manifest knows of one output file: the key it was made from, a digest of its

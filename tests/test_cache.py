@@ -280,3 +280,20 @@ def test_a_cold_build_reads_each_file_once(root, monkeypatch):
     again = ArticleCache(root, config)
     load(root, config, cache=again)
     assert again.used.keys() == again.entries.keys() and len(again.entries) == 7
+
+
+def test_articles_and_manifest_entries_pickle_as_their_field_values():
+    from datetime import datetime, timedelta, timezone
+
+    from sitegen.model import Article, Image, RelatedRef
+    from sitegen.write import Entry
+
+    article = Article("Title", "title", datetime(2024, 5, 1, 9, tzinfo=timezone(timedelta(hours=2))), "World",
+                      "content/a.md", line=3, tags=("a", "b"), authors=("X",), image=Image("a.jpg", "A caption"),
+                      related=(RelatedRef("other", 7),), expires=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                      body_digest=b"\x01" * 16)
+    entry = Entry(b"key", b"digest", 120, 1_700_000_000_000_000_000)
+    for value in (article, entry, Entry(None, b"d", 0, 0)):
+        again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == value and type(again) is type(value)
+        assert value.__reduce__()[1] == tuple(getattr(value, f) for f in type(value).__dataclass_fields__)
