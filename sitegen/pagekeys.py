@@ -81,7 +81,8 @@ class PageKeys:
         """The page's key, or None when its bytes cannot be vouched for (never kept)."""
         try:
             if page.produce is None:
-                context = page.full_context() if page.more_inputs is None else [page.context, page.more_inputs()]
+                context = page.full_context() if page.more_inputs is None else [page.context,
+                                                                                 page.more_inputs(page.more_of)]
                 text = self.text([page.url, page.template, page.title, page.source, page.description, context,
                                   page.pager])
             elif page.inputs is not None:  # a feed or sitemap: its maker and what it is made of

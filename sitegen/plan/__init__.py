@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime, timezone
-from functools import partial
 from typing import Any, Sequence
 
 from sitegen.bodies import NO_BODIES, BodyStore
@@ -85,13 +84,13 @@ class _Planner:
     # -- pages ------------------------------------------------------------------------------
 
     def articles(self) -> None:
+        more, refs = self.article_context, self.article_refs  # bound once, shared by every article page
         # older articles first, so an older article keeps a contested path
         for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):
             url = self.urls.article(article)
             if self.add(Page(url=url, template="article.html", title=self.title(article.title), source=article.path,
                              description=article.summary, context={"article": article},
-                             more=partial(self.article_context, article),
-                             more_inputs=partial(self.article_refs, article))):
+                             more=more, more_of=article, more_inputs=refs)):
                 self.article_urls[article.path] = url
         published = [a for a in self.ix.articles if a.path in self.article_urls]
         self._neighbours(published)

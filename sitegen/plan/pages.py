@@ -28,19 +28,23 @@ class Page:
     pager: Pager | None = None
     produce: Callable[[], bytes] | None = None  # the page's bytes from code (feeds, sitemaps), not a template
     inputs: Any = None       # what produce's bytes are made of besides the settings, for its page key
-    more: Callable[[], dict[str, Any]] | None = None  # the rest of the context, made only where it is used
-    more_inputs: Callable[[], Any] | None = None  # what ``more`` makes it from, for the page key (see pagekeys)
+    # The rest of the context, made only where it is used: ``more(more_of)``; and what that is made
+    # of, for the page key: ``more_inputs(more_of)``. Functions shared by many pages, not a
+    # partial each (a partial is about 230 bytes: 230 MB at a million articles, in each process).
+    more: Callable[[Any], dict[str, Any]] | None = None
+    more_of: Any = None
+    more_inputs: Callable[[Any], Any] | None = None
 
     def full_context(self) -> dict[str, Any]:
-        """``context`` with ``more()``: an article page's links, terms and related list are made
-        where the page is keyed and rendered (in a render worker), not kept for every page of the
-        plan at once. The last one made is kept, as keying and rendering a page ask in turn."""
+        """``context`` with ``more(more_of)``: an article page's links, terms and related list are
+        made where the page is keyed and rendered (in a render worker), not kept for every page of
+        the plan at once. The last one made is kept, as keying and rendering a page ask in turn."""
         if self.more is None:
             return self.context
         global _last
         if _last is not None and _last[0] is self:
             return _last[1]
-        context = {**self.context, **self.more()}
+        context = {**self.context, **self.more(self.more_of)}
         _last = (self, context)
         return context
 
