@@ -6,6 +6,7 @@ import ctypes
 import hashlib
 import importlib.metadata
 import os
+import sys
 import time
 from datetime import datetime, timezone
 from dataclasses import dataclass, replace
@@ -294,13 +295,14 @@ _CODE: list[bytes] = []  # the digest of sitegen's own files, made once per proc
 
 
 def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple) -> bytes:
-    """A digest of everything a build reads: sitegen's code and the libraries that shape its
-    output, the settings and options, the content (each file's key, see ``load``), the schedule's
+    """A digest of everything a build reads: sitegen's code, Python and the libraries that shape
+    its output, the settings and options, the content (each file's key, see ``load``), the schedule's
     outcome, the build time, the messages, every template and the stamp of every copied file.
     The same digest as the last build's into an output folder means the same output."""
     h = hashlib.blake2b(digest_size=16)
     if not _CODE:
-        code = hashlib.blake2b(repr([__version__, *(_version(lib) for lib in LIBRARIES)]).encode(), digest_size=16)
+        code = hashlib.blake2b(repr([__version__, sys.version, *(_version(lib) for lib in LIBRARIES)]).encode(),
+                               digest_size=16)
         _files_into(code, Path(__file__).parent)
         _CODE.append(code.digest())
     h.update(_CODE[0])
