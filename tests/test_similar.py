@@ -223,3 +223,30 @@ def test_words_of_finds_on_ascii_what_the_word_regex_finds():
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert words_of(text) == re.findall(r"\w{3,}", unicodedata.normalize("NFKC", text).lower()), repr(text)
+
+
+def test_related_lists_kept_as_arrays_read_as_a_mapping_of_matches():
+    """The lists are arrays; each read makes the same Match objects, and they survive the cache."""
+    import pickle
+
+    from sitegen.indexes.similar import RelatedLists
+
+    articles, _ = make_archive()
+    related = compute_related(articles, CONFIG)
+    assert isinstance(related, RelatedLists)
+    plain = dict(related.items())
+    assert len(related) == len(plain) == len(articles) and list(related) == list(plain)
+    newest_first = [a.path for a in sorted(articles, key=lambda a: a.sort_key)]
+    assert list(related) == newest_first  # as a dict made row by row would be
+    assert all(isinstance(m, Match) and m.score > 0 for ms in plain.values() for m in ms)
+    assert all(ms[0].terms for ms in plain.values())  # the best match of each shares words
+    assert related[newest_first[0]] == plain[newest_first[0]] and related == plain
+    assert "content/nowhere.md" not in related and related.get("content/nowhere.md", ()) == ()
+    with pytest.raises(KeyError):
+        related["content/nowhere.md"]
+    assert dict(related.scored()) == {p: [(m.article.path, m.score) for m in ms] for p, ms in plain.items()}
+    arts = sorted(articles, key=lambda a: a.sort_key)
+    again = RelatedLists.restored(arts, pickle.loads(pickle.dumps(related.state())))
+    assert again == plain and list(again) == list(plain)
+    shared = [m.tags for ms in plain.values() for m in ms if m.tags]
+    assert shared and all(isinstance(t, str) for tags in shared for t in tags)  # as written on the other article

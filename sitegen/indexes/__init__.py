@@ -4,6 +4,7 @@ dates, terms (sections, tags, authors, sources), related articles and stories.""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
-from sitegen.indexes.similar import Match, Vectors, compute_related, term_vectors
+from sitegen.indexes.similar import Match, RelatedLists, Vectors, compute_related, term_vectors
 from sitegen.indexes.words import content_digest, count_words, counts_key
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
@@ -27,7 +28,7 @@ class Indexes:
     related: dict[str, tuple[RelatedItem, ...]]        # article path -> explicit related items
     dates: DateIndex
     terms: dict[str, dict[str, Term]]                  # kind -> slug -> term, by name
-    similar: dict[str, tuple[Match, ...]]              # article path -> computed related, best first
+    similar: Mapping[str, tuple[Match, ...]]           # article path -> computed related, best first
     stories: tuple[Story, ...]
     story_of: dict[str, Story]                         # article path -> its story
 
@@ -48,7 +49,7 @@ def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
 
 
 def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None,
-                         bodies: BodyStore) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
+                         bodies: BodyStore) -> tuple[Mapping[str, tuple[Match, ...]], tuple[Story, ...]]:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
     kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
     each article's counted words are kept too, so only the edited ones are counted again."""
@@ -63,13 +64,12 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     if kept is not None:
         by_path = {a.path: a for a in articles}
         plain_similar, plain_stories = kept
-        similar = {path: tuple(Match(by_path[other], score, terms, tags) for other, score, terms, tags in matches)
-                   for path, matches in plain_similar.items()}
+        similar = RelatedLists.restored(arts, plain_similar) if plain_similar is not None else {}
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
     similar, stories = _computed(articles, config, _vectors(arts, config, digests, results, bodies), shown)
     results.put("related", key, (
-        {path: tuple((m.article.path, m.score, m.terms, m.tags) for m in matches) for path, matches in similar.items()},
+        similar.state() if isinstance(similar, RelatedLists) else None,
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
     return similar, stories
 
@@ -89,7 +89,7 @@ def _vectors(arts: list[Article], config: Config, digests: list[bytes], results:
 
 
 def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None
-              ) -> tuple[dict[str, tuple[Match, ...]], tuple[Story, ...]]:
+              ) -> tuple[Mapping[str, tuple[Match, ...]], tuple[Story, ...]]:
     similar = compute_related(articles, config.related, kept=shown, vectors=vectors)
     return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sitegen.config import RelatedConfig
@@ -174,7 +174,7 @@ def term_vectors(counts: WordCounts, config: RelatedConfig) -> Vectors:
 
 
 def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: WordCounts | None = None,
-                    kept: int | None = None, vectors: Vectors | None = None) -> dict[str, tuple[Match, ...]]:
+                    kept: int | None = None, vectors: Vectors | None = None) -> Mapping[str, tuple[Match, ...]]:
     """article.path -> its related articles above config.min_score, best first, at most config.listed.
 
     Articles without any match are left out. Ties go to the newer article, then the path.
@@ -202,26 +202,83 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: 
     postings = sp.csr_matrix((postings.data[keep], postings.indices[keep], np.concatenate(
         [[0], np.cumsum(np.minimum(np.diff(postings.indptr), POSTINGS_PER_TERM))])), shape=postings.shape)
     days = np.array([a.date.timestamp() / 86400.0 for a in arts])
-    tag_maps = [tag_map(a.tags) for a in arts]
-    once: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each terms or tags tuple: halves the memory
-    result: dict[str, tuple[Match, ...]] = {}
-    for owners, cols, score, words in _all_pairs(n, (x, postings, groups, days, config, is_tag, display,
-                                                     config.listed if kept is None else min(kept, config.listed))):
-        matches: list[Match] = []
-        for k, (i, j, s) in enumerate(zip(owners, cols, score)):
-            mine = tag_maps[i]
-            tags = tuple([t for key, t in tag_maps[j].items() if key in mine]) if mine else ()
-            matches.append(Match(arts[j], s, once.setdefault(words[k], words[k]), once.setdefault(tags, tags)))
-            if k + 1 == len(owners) or owners[k + 1] != i:
-                result[arts[i].path] = tuple(matches)
-                matches = []
-    return result
+    parts = list(_all_pairs(n, (x, postings, groups, days, config, is_tag,
+                                config.listed if kept is None else min(kept, config.listed))))
+    return RelatedLists.of_pairs(arts, parts, display)
+
+
+class RelatedLists(Mapping[str, tuple[Match, ...]]):
+    """article path -> its related articles, best first (articles without any are left out).
+
+    Kept as arrays (per pair: the other article's row, the score, the shown words' numbers), and
+    made into Match objects only where a page asks: at a million articles the Match objects and
+    their word tuples took 0.5-0.7 GB, and every render worker copied what it read of them
+    (reading a Python object writes its reference count; reading an array writes nothing).
+    """
+
+    __slots__ = ("_arts", "_row", "_indptr", "_cols", "_scores", "_words", "_vocab")
+
+    def __init__(self, arts: Sequence[Article], indptr: np.ndarray, cols: np.ndarray, scores: np.ndarray,
+                 words: np.ndarray, vocab: list[str]):
+        self._arts = list(arts)      # rows: newest first, then path
+        self._indptr = indptr        # row i's pairs are [indptr[i], indptr[i + 1]), best first
+        self._cols, self._scores, self._words, self._vocab = cols, scores, words, vocab
+        self._row = {self._arts[i].path: i for i in np.flatnonzero(np.diff(indptr)).tolist()}
+
+    @classmethod
+    def of_pairs(cls, arts: Sequence[Article], parts: list[tuple[np.ndarray, ...]], display: list[str]) -> "RelatedLists":
+        """From each chunk's (rows, columns, scores, word numbers), chunks in row order."""
+        rows, cols, scores, words = (np.concatenate([part[k] for part in parts]) if parts else None for k in range(4))
+        if rows is None or not len(rows):
+            return cls(arts, np.zeros(len(arts) + 1, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0),
+                       np.empty((0, SHOWN_TERMS), dtype=np.int32), [])
+        used = np.unique(words[words >= 0])  # only the words shown: the vocabulary is far larger
+        words = np.where(words >= 0, np.searchsorted(used, words), -1).astype(np.int32)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(arts)))]).astype(np.int64)
+        return cls(arts, indptr, cols.astype(np.int32), scores, words, list(map(display.__getitem__, used.tolist())))
+
+    def __getitem__(self, path: str) -> tuple[Match, ...]:
+        i = self._row[path]
+        start, end = int(self._indptr[i]), int(self._indptr[i + 1])
+        mine = tag_map(self._arts[i].tags)
+        vocab, matches = self._vocab, []
+        for j, score, shown in zip(self._cols[start:end].tolist(), self._scores[start:end].tolist(),
+                                   self._words[start:end].tolist()):
+            other = self._arts[j]
+            tags = tuple([t for key, t in tag_map(other.tags).items() if key in mine]) if mine else ()
+            matches.append(Match(other, score, tuple([vocab[w] for w in shown if w >= 0]), tags))
+        return tuple(matches)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._row
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def scored(self) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+        """(path, [(other path, score), ...]) of each article with related ones: what stories read,
+        without making Match objects."""
+        arts, cols, scores = self._arts, self._cols, self._scores
+        for path, i in self._row.items():
+            start, end = int(self._indptr[i]), int(self._indptr[i + 1])
+            yield path, [(arts[j].path, s) for j, s in zip(cols[start:end].tolist(), scores[start:end].tolist())]
+
+    def state(self) -> tuple:
+        """What ``restored`` needs besides the articles: for the result cache."""
+        return self._indptr, self._cols, self._scores, self._words, self._vocab
+
+    @classmethod
+    def restored(cls, arts: Sequence[Article], state: tuple) -> "RelatedLists":
+        return cls(arts, *state)
 
 
 _forked: tuple | None = None  # what the pair workers read: set before forking, inherited, not pickled
 
 
-def _all_pairs(n: int, inputs: tuple) -> Iterator[tuple[list[int], list[int], list[float], list[tuple[str, ...]]]]:
+def _all_pairs(n: int, inputs: tuple) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """The related pairs of each chunk of rows, chunk by chunk in order; across cores when there are
     many rows (each chunk's sparse products are independent of the others')."""
     global _forked
@@ -238,12 +295,12 @@ def _all_pairs(n: int, inputs: tuple) -> Iterator[tuple[list[int], list[int], li
         _forked = None
 
 
-def _chunk_pairs(start: int) -> tuple[list[int], list[int], list[float], list[tuple[str, ...]]]:
-    """(rows, columns, scores, shown words) of the pairs of the chunk of rows from ``start``."""
+def _chunk_pairs(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, columns, scores, shown words' term numbers) of the pairs of the chunk of rows from ``start``."""
     assert _forked is not None
-    x, postings, groups, days, config, is_tag, display, kept = _forked
+    x, postings, groups, days, config, is_tag, kept = _forked
     rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config, kept)
-    return rows.tolist(), cols.tolist(), score.tolist(), _shared_terms(shared, is_tag, display)
+    return rows, cols, score, _shared_terms(shared, is_tag)
 
 
 def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: np.ndarray, days: np.ndarray,
@@ -272,11 +329,13 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: n
     return rows[final], cols[final], score[final], shared[final]
 
 
-def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray, display: list[str]) -> list[tuple[str, ...]]:
-    """Per pair, the (up to 3) words that added most to its score, best first (ties: the term seen first)."""
+def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray) -> np.ndarray:
+    """Per pair, the term numbers of the (up to 3) words that added most to its score, best first
+    (ties: the term seen first), -1 where there are fewer: an array of pairs x 3."""
     value = np.where(is_tag[shared.indices] | (shared.data <= 0), -np.inf, shared.data)
-    chosen = _top_in_rows(shared.indptr, value, SHOWN_TERMS)
+    chosen = _top_in_rows(shared.indptr, value, SHOWN_TERMS)  # by pair, best first
     owner = np.searchsorted(shared.indptr, chosen, side="right") - 1
-    ends = np.searchsorted(owner, np.arange(1, shared.shape[0] + 1)).tolist()
-    words = list(map(display.__getitem__, shared.indices[chosen].tolist()))
-    return [tuple(words[a:b]) for a, b in zip([0, *ends[:-1]], ends)]
+    rank = np.arange(len(chosen)) - np.searchsorted(owner, owner, side="left")
+    words = np.full((shared.shape[0], SHOWN_TERMS), -1, dtype=np.int64)
+    words[owner, rank] = shared.indices[chosen]
+    return words

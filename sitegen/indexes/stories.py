@@ -47,18 +47,18 @@ def build_stories(articles: Sequence[Article], related: Mapping[str, Sequence[Ma
     arts = sorted(articles, key=lambda a: a.sort_key)  # index order = newest first, then path
     index = {a.path: i for i, a in enumerate(arts)}
     strongest: dict[tuple[int, int], float] = {}
-    for path, matches in related.items():
+    for path, scored in _scored(related):
         i = index.get(path)
         if i is None:
             continue
-        for m in matches:
-            if m.score < config.story_min_score:
+        for other, score in scored:
+            if score < config.story_min_score:
                 continue
-            j = index.get(m.article.path)
+            j = index.get(other)
             if j is None or j == i:
                 continue
             key = (i, j) if i < j else (j, i)
-            strongest[key] = max(m.score, strongest.get(key, 0.0))
+            strongest[key] = max(score, strongest.get(key, 0.0))
     edges = [(i, j, s) for (i, j), s in sorted(strongest.items())]
     linked = sorted({i for i, _, _ in edges} | {j for _, j, _ in edges})
     groups = list(_pieces(linked, edges, config.story_min_score, max(config.story_min_size, 1),
@@ -77,6 +77,17 @@ def build_stories(articles: Sequence[Article], related: Mapping[str, Sequence[Ma
         stories.append(Story(slug, first.title, tuple(arts[i] for i in group)))
     stories.sort(key=lambda s: (-s.articles[0].date.timestamp(), s.slug))
     return tuple(stories)
+
+
+def _scored(related: Mapping[str, Sequence[Match]]) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+    """(path, [(other path, score), ...]) of each article: from the arrays where the lists are
+    kept as arrays (similar.RelatedLists), without making their Match objects."""
+    scored = getattr(related, "scored", None)
+    if scored is not None:
+        yield from scored()
+        return
+    for path, matches in related.items():
+        yield path, [(m.article.path, m.score) for m in matches]
 
 
 def story_of(stories: Sequence[Story]) -> dict[str, Story]:
