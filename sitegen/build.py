@@ -298,7 +298,8 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
     """A digest of everything a build reads: sitegen's code, Python and the libraries that shape
     its output, the settings and options, the content (each file's key, see ``load``), the schedule's
     outcome, the build time, the messages, every template and the stamp of every copied file.
-    The same digest as the last build's into an output folder means the same output."""
+    The same digest as the last build's into an output folder means the same output, so any new
+    kind of input must be added here (and its change to ``tests/test_incremental.py``'s list)."""
     h = hashlib.blake2b(digest_size=16)
     if not _CODE:
         code = hashlib.blake2b(repr([__version__, sys.version, *(_version(lib) for lib in LIBRARIES)]).encode(),
