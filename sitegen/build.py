@@ -21,8 +21,8 @@ from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
-from sitegen.pagekeys import PageKeys, template_salt
-from sitegen.render import Renderer, TemplateFailure, theme_dir
+from sitegen.pagekeys import PageKeys, digest_files, template_salt
+from sitegen.render import Renderer, TemplateFailure, template_folders, theme_dir
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen import __version__
@@ -304,14 +304,14 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
     if not _CODE:
         code = hashlib.blake2b(repr([__version__, sys.version, *(_version(lib) for lib in LIBRARIES)]).encode(),
                                digest_size=16)
-        _files_into(code, Path(__file__).parent)
+        digest_files(code, Path(__file__).parent)
         _CODE.append(code.digest())
     h.update(_CODE[0])
     h.update(repr((config, options, gathered.build_time.isoformat(), [a.path for a in gathered.scheduled.held],
                    gathered.messages.locale, sorted(gathered.messages.texts.items()))).encode("utf-8"))
     h.update(gathered.loaded.digest)
-    for folder in (site / "templates", theme_dir("templates")):
-        _files_into(h, folder)
+    for folder in template_folders(site):
+        digest_files(h, folder)
     for source, rel in gathered.statics + gathered.contents:
         st = source.stat()
         h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
@@ -327,15 +327,6 @@ def _version(name: str) -> str:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return ""
-
-
-def _files_into(h: "hashlib._Hash", folder: Path) -> None:
-    """Each file's path and bytes under ``folder`` (compiled Python left out), in a stable order."""
-    if not folder.is_dir():
-        return
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0")
-        h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
 
 
 __all__ = ["BuildResult", "Planned", "StrictFailure", "TemplateFailure", "build", "plan_build"]

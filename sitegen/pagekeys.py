@@ -59,12 +59,18 @@ def template_salt(folders: Iterable[Path], *parts: Any) -> bytes:
     for name in RENDERING_CODE:
         h.update((Path(__file__).parent / name).read_bytes())
     for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            h.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-            h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+        digest_files(h, folder)
     return h.digest()
+
+
+def digest_files(h: "hashlib._Hash", folder: Path) -> None:
+    """Each file's path and bytes under ``folder`` (compiled Python left out) into ``h``, in a
+    stable order; nothing when there is no such folder."""
+    if not folder.is_dir():
+        return
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape") + b"\0")
+        h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
 
 
 class PageKeys:

@@ -194,6 +194,11 @@ class _Environment(jinja2.Environment):
             return self.undefined(obj=obj, name=attribute)
 
 
+def template_folders(site: Path) -> tuple[Path, Path]:
+    """Where templates are looked up: the site's first, then the theme's, file by file."""
+    return site / "templates", theme_dir("templates")
+
+
 def compiled_templates(folder: Path) -> jinja2.BytecodeCache:
     """Jinja's cache of compiled templates, in a subfolder of ``folder`` named for this module
     and Jinja's version: it knows each template's source, not the environment's settings, so code
@@ -221,7 +226,7 @@ class Renderer:
         self.scheme = plan.scheme
         self.base_path = config.base_path
         self.origin = config.base_url[: len(config.base_url) - len(self.base_path) + 1].rstrip("/")
-        self.template_folders = (site / "templates", theme_dir("templates"))  # the site's first, file by file
+        self.template_folders = template_folders(site)
         loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in self.template_folders])
         # auto_reload off: a build reads each template once (serve makes a new Renderer per build),
         # instead of a stat() of every included template on every page.

@@ -49,7 +49,7 @@ def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
 
 
 def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None,
-                         bodies: BodyStore) -> tuple[Mapping[str, tuple[Match, ...]], tuple[Story, ...]]:
+                         bodies: BodyStore) -> tuple[RelatedLists, tuple[Story, ...]]:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
     kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
     each article's counted words are kept too, so only the edited ones are counted again."""
@@ -64,12 +64,12 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     if kept is not None:
         by_path = {a.path: a for a in articles}
         plain_similar, plain_stories = kept
-        similar = RelatedLists.restored(arts, plain_similar) if plain_similar is not None else {}
+        similar = RelatedLists.restored(arts, plain_similar)
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
     similar, stories = _computed(articles, config, _vectors(arts, config, digests, results, bodies), shown)
     results.put("related", key, (
-        similar.state() if isinstance(similar, RelatedLists) else None,
+        similar.state(),
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
     return similar, stories
 
@@ -89,7 +89,7 @@ def _vectors(arts: list[Article], config: Config, digests: list[bytes], results:
 
 
 def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None
-              ) -> tuple[Mapping[str, tuple[Match, ...]], tuple[Story, ...]]:
+              ) -> tuple[RelatedLists, tuple[Story, ...]]:
     similar = compute_related(articles, config.related, kept=shown, vectors=vectors)
     return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
 

@@ -174,7 +174,7 @@ def term_vectors(counts: WordCounts, config: RelatedConfig) -> Vectors:
 
 
 def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: WordCounts | None = None,
-                    kept: int | None = None, vectors: Vectors | None = None) -> Mapping[str, tuple[Match, ...]]:
+                    kept: int | None = None, vectors: Vectors | None = None) -> RelatedLists:
     """article.path -> its related articles above config.min_score, best first, at most config.listed.
 
     Articles without any match are left out. Ties go to the newer article, then the path.
@@ -185,7 +185,7 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: 
     arts = sorted(articles, key=lambda a: a.sort_key)  # row order is the tie-break order
     n = len(arts)
     if n < 2 or config.listed <= 0:
-        return {}
+        return RelatedLists.of_pairs(arts, [], [])
     if vectors is None:
         if counts is None:
             counts = count_words(arts, config, [content_digest(a) for a in arts])
@@ -196,7 +196,7 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: 
     x, display, is_tag, groups = vectors.x, vectors.display, vectors.is_tag, vectors.groups
     del vectors
     if x.nnz == 0:
-        return {}
+        return RelatedLists.of_pairs(arts, [], [])
     postings = x.T.tocsr()  # terms x articles; each term keeps its M strongest articles (impact order)
     keep = np.sort(_top_in_rows(postings.indptr, postings.data, POSTINGS_PER_TERM, partial=True))
     postings = sp.csr_matrix((postings.data[keep], postings.indices[keep], np.concatenate(
