@@ -315,14 +315,17 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: n
     rows = start + np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
     cols = block.indices.astype(np.int64)
     halflife = float(config.date_halflife_days)
-    decay = 0.5 ** (np.abs(days[rows] - days[cols]) / halflife) if halflife > 0 else np.ones(len(rows))
-    rough = np.where((cols == rows) | (groups[cols] == groups[rows]), -np.inf, block.data * decay)
+    decay = 0.5 ** (np.abs(days[rows] - days[cols]) / halflife) if halflife > 0 else None
+    rough = np.where((cols == rows) | (groups[cols] == groups[rows]), -np.inf,
+                     block.data if decay is None else block.data * decay)
     pool = _top_in_rows(block.indptr, rough, config.listed + POOL_EXTRA, partial=True)
     pool = pool[np.argsort(rows[pool] * x.shape[0] + cols[pool])]  # by row, then column: the tie-break order
-    rows, cols, decay = rows[pool], cols[pool], decay[pool]
+    rows, cols = rows[pool], cols[pool]
     shared = x[rows].multiply(x[cols]).tocsr()  # per-term contributions of each candidate pair
     shared.sort_indices()
-    score = np.minimum(np.asarray(shared.sum(axis=1)).ravel(), 1.0) * decay
+    score = np.minimum(np.asarray(shared.sum(axis=1)).ravel(), 1.0)
+    if decay is not None:
+        score *= decay[pool]
     score[score < config.min_score] = -np.inf
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows - start, minlength=block.shape[0]))])
     final = _top_in_rows(indptr, score, kept)

@@ -6,6 +6,7 @@ IDF, so everything after it is computed again (similar.py).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import multiprocessing
@@ -232,8 +233,10 @@ def words_of(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def tag_key(tag: str) -> str:
-    """Tags compare whole, ignoring case and spacing: 'Foreign  Minister' is 'foreign minister'."""
+    """Tags compare whole, ignoring case and spacing: 'Foreign  Minister' is 'foreign minister'.
+    Remembered: an archive has a few thousand tags, read on every article's related list."""
     return " ".join(unicodedata.normalize("NFKC", tag).casefold().split())
 
 
