@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import lxml.html
 import numpy as np
 import scipy.sparse as sp
 import pytest
@@ -109,6 +110,41 @@ def test_after_edits_only_the_changed_articles_are_counted_and_the_output_is_the
         cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
         build(root, cold, cache=False)
         assert tree(tmp_path / "out") == tree(cold), name
+
+
+def related_titles(out: Path, title: str) -> set[str]:
+    """The titles an article page (found by its title) lists as related."""
+    for path in out.rglob("index.html"):
+        page = lxml.html.parse(str(path)).getroot()
+        if [h.text_content() for h in page.xpath("//h1")] == [title]:
+            return {a.text_content() for a in page.xpath("//aside[@class='related']//a[@class='related-link']")}
+    raise AssertionError(f"no page of {title!r}")
+
+
+def test_with_bodies_weighed_0_a_body_edit_keeps_the_related_lists(site, tmp_path):
+    """Lists by tags alone (as Hugo's and Pelican's): a body edit reuses them whole (scipy is never
+    imported), a body made the same as another's or a tag edit computes them again; each build gives
+    what a cold one gives."""
+    weights = "related:\n  title_weight: 0\n  summary_weight: 0\n  body_weight: 0\n  min_score: 0.01\n  count: 20\n"
+    root = site({"sitegen.yaml": CONFIG + weights, **{f"content/a{i}.md": story(i) for i in range(N)}})
+    out = tmp_path / "out"
+    assert build_in_process_of_its_own(root, out)["scipy"]
+    assert "Platform story 6" in related_titles(out, "Commuters story 2")  # one topic, one tag: related
+    steps = [
+        ("edit a body", False, lambda: write_files(root, {"content/a3.md": story(3, " Cranes idle.")})),
+        # a2 keeps its title and tags but takes a6's body: the same body is never related
+        ("a body the same as another's", True, lambda: write_files(root, {
+            "content/a2.md": story(2).split("\n---\n")[0] + "\n---\n" + story(6).split("\n---\n")[1]})),
+        ("edit a tag", True, lambda: write_files(root, {"content/a5.md": story(5).replace("tags: [", "tags: [Ferry, ")})),
+    ]
+    for name, computed, change in steps:
+        change()
+        assert build_in_process_of_its_own(root, out)["scipy"] is computed, name
+        cold = tmp_path / f"cold-{len(list(tmp_path.iterdir()))}"
+        build(root, cold, cache=False)
+        assert tree(out) == tree(cold), name
+    assert "Platform story 6" not in related_titles(out, "Commuters story 2")
+    assert "Commuters story 2" not in related_titles(out, "Platform story 6")
 
 
 def test_a_damaged_word_count_cache_is_only_a_slower_build(root, tmp_path):

@@ -14,8 +14,9 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
-from sitegen.indexes.similar import Match, RelatedLists, Vectors, compute_related, term_vectors
-from sitegen.indexes.words import content_digest, count_words, counts_key
+from sitegen.indexes.lazy import np
+from sitegen.indexes.similar import Match, RelatedLists, Vectors, body_groups, compute_related, term_vectors
+from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key, weighed_digest
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
 from sitegen.indexes import similar as similar_module, stories as stories_module, words as words_module
@@ -51,15 +52,20 @@ def build_indexes(articles: tuple[Article, ...], config: Config | None = None,
 def _similar_and_stories(articles: tuple[Article, ...], config: Config, results: ResultCache | None,
                          bodies: BodyStore) -> tuple[RelatedLists, tuple[Story, ...]]:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
-    kept between builds by a digest of everything they read. Any edit changes them all (IDF), but
-    each article's counted words are kept too, so only the edited ones are counted again."""
+    kept between builds by a digest of everything they read. An edit to a field that is weighed
+    changes them all (IDF), but each article's counted words are kept too, so only the edited ones
+    are counted again. An edit to a field weighed 0 (a body, when lists go by tags as Hugo's and
+    Pelican's do) keeps them whole."""
     # Without related pages only the article pages' few are shown; without story pages no story is.
     shown = None if config.pages.related or config.pages.stories else config.related.count
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
     if results is None:
-        return _computed(articles, config, _vectors(arts, config, digests, None, bodies), shown)
-    key = _similar_key(arts, digests, config)
+        return _computed(articles, config, _vectors(_counts(arts, config, digests, None, bodies), config), shown)
+    # Bodies weighed 0 still decide which articles share a body (never related to each other): the
+    # groups, not the bodies, are then part of the key, and the groups need the counts.
+    counts = _counts(arts, config, digests, results, bodies) if config.related.body_weight <= 0 else None
+    key = _similar_key(arts, config, None if counts is None else body_groups(counts.bodies))
     kept = results.get("related", key)
     if kept is not None:
         by_path = {a.path: a for a in articles}
@@ -67,25 +73,33 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         similar = RelatedLists.restored(arts, plain_similar)
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
-    similar, stories = _computed(articles, config, _vectors(arts, config, digests, results, bodies), shown)
+    if counts is None:
+        counts = _counts(arts, config, digests, results, bodies)
+    vectors = _vectors(counts, config)
+    del counts  # let go of before pairing: 1.9 GB at a million articles
+    similar, stories = _computed(articles, config, vectors, shown)
     results.put("related", key, (
         similar.state(),
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
     return similar, stories
 
 
-def _vectors(arts: list[Article], config: Config, digests: list[bytes], results: ResultCache | None,
-             bodies: BodyStore) -> Vectors | None:
-    """The articles' term vectors: their words counted (the last build's counts kept where the
-    content is the same, and this build's kept for the next), then weighed. The counts are let go
-    of here, before pairing."""
+def _counts(arts: list[Article], config: Config, digests: list[bytes], results: ResultCache | None,
+            bodies: BodyStore) -> WordCounts | None:
+    """The articles' counted words (the last build's kept where the content is the same, and this
+    build's kept for the next); None when no article can have related ones."""
     if config.related.listed <= 0 or len(arts) < 2:
         return None
     words_key = counts_key(config.related)
     counts = count_words(arts, config.related, digests, results.get("words", words_key) if results else None, bodies)
     if results is not None:
         results.put("words", words_key, counts)
-    return term_vectors(counts, config.related)
+    return counts
+
+
+def _vectors(counts: WordCounts | None, config: Config) -> Vectors | None:
+    """The articles' term vectors from their counts; the caller lets go of the counts before pairing."""
+    return None if counts is None else term_vectors(counts, config.related)
 
 
 def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None
@@ -94,16 +108,19 @@ def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | 
     return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
 
 
-def _similar_key(arts: list[Article], digests: list[bytes], config: Config) -> bytes:
+def _similar_key(arts: list[Article], config: Config, groups: np.ndarray | None) -> bytes:
     """A digest of what related articles and stories read: the code, the settings, and each
-    article's path, date and content_digest (title, summary, tags and body)."""
+    article's path, date, title (stories show it) and the fields it is weighed by (weighed_digest);
+    ``groups``, which articles share a body, when bodies are weighed 0."""
     h = hashlib.blake2b(digest_size=16)
     for module in (words_module, similar_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
-    for a, digest in zip(arts, digests):
+    for a in arts:
         h.update(repr((a.path, a.date.isoformat())).encode("utf-8"))
-        h.update(digest)
+        h.update(weighed_digest(a, config.related))
+    if groups is not None:
+        h.update(groups.astype(np.int64).tobytes())
     return h.digest()
 
 

@@ -125,10 +125,14 @@ def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[list[sp.csr_ma
         part.sum_duplicates()  # sums a word's fields and case forms
         parts.append(part)
     is_tag = np.fromiter((d.startswith(TAG_PREFIX) for d in display), dtype=bool, count=len(display))
-    seen_bodies: dict[bytes, int] = {}
-    groups = np.array([seen_bodies.setdefault(body, i) if body else -1 - i for i, body in enumerate(counts.bodies)],
-                      dtype=np.int64)  # empty bodies are all unique
-    return parts, display, is_tag, groups
+    return parts, display, is_tag, body_groups(counts.bodies)
+
+
+def body_groups(bodies: Sequence[bytes]) -> np.ndarray:
+    """Per article, the first article with the same body (digests of their words; empty bodies are
+    all unique): the same body is never related."""
+    seen: dict[bytes, int] = {}
+    return np.array([seen.setdefault(body, i) if body else -1 - i for i, body in enumerate(bodies)], dtype=np.int64)
 
 
 def _weigh(parts: list[sp.csr_matrix], terms: int) -> sp.csr_matrix:

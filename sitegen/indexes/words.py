@@ -62,6 +62,18 @@ def content_digest(article: Article) -> bytes:
     return h.digest()
 
 
+def weighed_digest(article: Article, config: RelatedConfig) -> bytes:
+    """A digest of what an article's related list is computed from: the fields weighed above 0, and
+    its title (stories show it). With bodies weighed 0 (lists by tags, as Hugo's and Pelican's go),
+    a body edit leaves every list as it was."""
+    _, summary, body, tags = (weight > 0 for weight in field_weights(config))
+    h = hashlib.blake2b(repr((article.title, summary and article.summary, tags and article.tags)).encode("utf-8"),
+                        digest_size=16)
+    if body:
+        h.update(digest_of(article))
+    return h.digest()
+
+
 def counts_key(config: RelatedConfig) -> bytes:
     """What kept WordCounts depend on besides the articles: this code and which fields are counted."""
     h = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
