@@ -172,6 +172,27 @@ class Sitegen(System):
         return [sys.executable, "-m", "sitegen", "build", str(self.site), "-o", str(self.output), "-q"]
 
 
+class SitegenTags(Sitegen):
+    """sitegen with related articles by shared tags alone, as the peers compute them (Hugo's
+    related index of tags, pelican-related-posts' count of shared tags): the same work as theirs,
+    where sitegen's default also reads titles, summaries and bodies. The same content (a link to
+    sitegen's folder), its own settings, output and cache."""
+
+    name = "sitegen-tags"
+    SETTINGS = "related:\n  title_weight: 0\n  summary_weight: 0\n  body_weight: 0\n  tags_weight: 1\n"
+
+    def __init__(self, archive: Path, venv: Path | None):
+        super().__init__(archive, venv)
+        self.site.mkdir(exist_ok=True)
+        content = self.site / "content"
+        if not content.is_symlink():
+            content.symlink_to(Path("..") / Sitegen.name / "content", target_is_directory=True)
+        text = (archive / Sitegen.name / "sitegen.yaml").read_text(encoding="utf-8") + self.SETTINGS
+        settings = self.site / "sitegen.yaml"
+        if not settings.is_file() or settings.read_text(encoding="utf-8") != text:
+            settings.write_text(text, encoding="utf-8")
+
+
 class Pelican(System):
     name = "pelican"
 
@@ -190,7 +211,8 @@ class Hugo(System):
         return [str(hugo_binary(self.venv)), "--source", str(self.site), "--destination", "public", "--quiet"]
 
 
-SYSTEMS = {"sitegen": Sitegen, "pelican": Pelican, "hugo": Hugo}
+SYSTEMS = {"sitegen": Sitegen, "sitegen-tags": SitegenTags, "pelican": Pelican, "hugo": Hugo}
+OURS = ("sitegen", "sitegen-tags")
 
 
 def edit_one(system: System, run: int) -> tuple[Path, str]:
@@ -219,25 +241,24 @@ def run_case(system: System, n: int, case: str, runs: int, timeout: float) -> li
         if not ok:
             print(f"  {system.name} {case} failed:\n{out}", flush=True)
         results.append(Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok, pss))
-        print(f"  {system.name:8} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
+        print(f"  {system.name:12} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
               f"{pss:8.0f} MB PSS {results[-1].pages:>9} pages", flush=True)
     return results
 
 
 def summary(all_runs: list[Run]) -> str:
-    lines = ["", f"{'system':8} {'N':>8} {'case':5} {'wall median':>11} {'min':>7} {'max':>7} {'CPU med':>8} "
-                 f"{'peak MB':>8} {'PSS MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer':>12}"]
+    lines = ["", f"{'system':12} {'N':>8} {'case':5} {'wall median':>11} {'min':>7} {'max':>7} {'CPU med':>8} "
+                 f"{'peak MB':>8} {'PSS MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer (tags)':>19}"]
     groups: dict[tuple[str, int, str], list[Run]] = {}
     for r in all_runs:
         groups.setdefault((r.system, r.n, r.case), []).append(r)
     for (system, n, case), runs in groups.items():
         walls = [r.wall for r in runs]
         med = statistics.median(walls)
-        ratio = ""
-        ours = groups.get(("sitegen", n, case))
-        if system != "sitegen" and ours:
-            ratio = f"{statistics.median(r.wall for r in ours) / med:.3f}"
-        lines.append(f"{system:8} {n:>8} {case:5} {med:11.2f} {min(walls):7.2f} {max(walls):7.2f} "
+        ratios = {name: f"{statistics.median(r.wall for r in groups[(name, n, case)]) / med:.3f}"
+                  for name in OURS if system not in OURS and (name, n, case) in groups}
+        ratio = " ".join(text if name == "sitegen" else f"(tags {text})" for name, text in ratios.items())
+        lines.append(f"{system:12} {n:>8} {case:5} {med:11.2f} {min(walls):7.2f} {max(walls):7.2f} "
                      f"{statistics.median(r.cpu for r in runs):8.2f} {max(r.rss_mb for r in runs):8.0f} "
                      f"{max(r.pss_mb for r in runs):8.0f} "
                      f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>12}")
@@ -256,11 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
-    venv = peers_venv(args.work) if any(s != "sitegen" for s in systems) else None
+    venv = peers_venv(args.work) if any(s not in OURS for s in systems) else None
     all_runs: list[Run] = []
     for n in (int(x) for x in args.sizes.split(",")):
         archive = args.work / f"archive-{n}"
-        formats = tuple(s for s in systems)
+        formats = tuple(dict.fromkeys("sitegen" if s in OURS else s for s in systems))  # sitegen-tags reads sitegen's
         stamp = archive / f".generated-{'-'.join(formats)}"
         if not stamp.exists():
             print(f"generating {n:,} articles for {', '.join(formats)} …", flush=True)
