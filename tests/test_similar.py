@@ -245,6 +245,10 @@ def test_related_lists_kept_as_arrays_read_as_a_mapping_of_matches():
     with pytest.raises(KeyError):
         related["content/nowhere.md"]
     assert dict(related.scored()) == {p: [(m.article.path, m.score) for m in ms] for p, ms in plain.items()}
+    # what page keys read: what pages show of each match (the score as the plan rounds it), no Match made
+    assert {p: related.shown(p) for p in related} == {p: ([m.article for m in ms], [round(m.score * 100) for m in ms],
+                                                          [m.terms for m in ms]) for p, ms in plain.items()}
+    assert related.shown("content/nowhere.md") == ([], [], [])
     arts = sorted(articles, key=lambda a: a.sort_key)
     again = RelatedLists.restored(arts, pickle.loads(pickle.dumps(related.state())))
     assert again == plain and list(again) == list(plain)

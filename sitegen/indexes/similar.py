@@ -253,6 +253,19 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
             matches.append(Match(other, score, tuple([vocab[w] for w in shown if w >= 0]), tags))
         return tuple(matches)
 
+    def shown(self, path: str) -> tuple[list[Article], list[int], list[tuple[str, ...]]]:
+        """What pages show of ``path``'s matches, for page keys, without making them: the other
+        articles, the scores as whole percents (as the plan rounds them) and the shown words. The
+        shared tags follow from the two articles' tags."""
+        i = self._row.get(path)
+        if i is None:
+            return [], [], []
+        start, end = int(self._indptr[i]), int(self._indptr[i + 1])
+        vocab = self._vocab
+        return ([self._arts[j] for j in self._cols[start:end].tolist()],
+                [round(score * 100) for score in self._scores[start:end].tolist()],
+                [tuple([vocab[w] for w in shown if w >= 0]) for shown in self._words[start:end].tolist()])
+
     def __contains__(self, path: object) -> bool:
         return path in self._row
 

@@ -16,6 +16,7 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes
+from sitegen.indexes.similar import RelatedLists
 from sitegen.model import Article, slugify
 from sitegen.plan import feeds, meta, sitemaps
 from sitegen.plan.feeds import FeedLink
@@ -44,7 +45,6 @@ class _Planner:
         self.article_urls: dict[str, str] = {}
         self.claimed: dict[str, str] = {}
         self._related: dict[str, list[RelatedLink]] = {}
-        self._last_refs: tuple[Article, dict[str, Any]] | None = None
         self.diagnostics: list[Diagnostic] = []
 
     def add(self, page: Page) -> bool:
@@ -84,7 +84,7 @@ class _Planner:
     # -- pages ------------------------------------------------------------------------------
 
     def articles(self) -> None:
-        more, refs = self.article_context, self.article_refs  # bound once, shared by every article page
+        more, refs = self.article_context, self.article_inputs  # bound once, shared by every article page
         # older articles first, so an older article keeps a contested path
         for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):
             url = self.urls.article(article)
@@ -115,25 +115,29 @@ class _Planner:
 
     def article_refs(self, article: Article) -> dict[str, Any]:
         """What an article page's context is made of besides the article and its URL: its terms,
-        related list and story. Its page key is made from these (the code that makes the rest of
-        the context from them is in the key's salt), so keying a page builds none of the links
-        and structured data made from them. The last one made is kept: the page is keyed, then
-        rendered."""
-        last = self._last_refs
-        if last is not None and last[0] is article:
-            return last[1]
-        terms = self.ix.terms
+        related list and story."""
         related = self.related_links(article)
-        refs = {
+        return {**self._terms_and_story(article),
+                "related": related[: max(self.config.related.count, sum(r.explicit for r in related))]}
+
+    def article_inputs(self, article: Article) -> dict[str, Any]:
+        """What ``article_refs`` is made from, for the page key (the code that makes the rest of the
+        context from it is in the key's salt): its terms and story, and for the related list its
+        explicit references and what pages show of its computed matches (``RelatedLists.shown``). A
+        third of the cost of keying every page went on making the links themselves."""
+        similar = self.ix.similar
+        shown = similar.shown(article.path) if isinstance(similar, RelatedLists) else similar.get(article.path, ())
+        return {**self._terms_and_story(article), "related": (self.ix.related.get(article.path, ()), shown)}
+
+    def _terms_and_story(self, article: Article) -> dict[str, Any]:
+        terms = self.ix.terms
+        return {
             "section_term": terms["section"].get(slugify(article.section)) if article.section else None,
             "tag_terms": [terms["tag"][slugify(t)] for t in article.tags],
             "author_terms": [terms["author"][slugify(a)] for a in article.authors],
             "source_term": terms["source"].get(slugify(article.source)) if article.source and self.kinds.sources else None,
-            "related": related[: max(self.config.related.count, sum(r.explicit for r in related))],
             "story": self.ix.story_of.get(article.path) if self.kinds.stories else None,
         }
-        self._last_refs = (article, refs)
-        return refs
 
     def article_context(self, article: Article) -> dict[str, Any]:
         refs = self.article_refs(article)
@@ -172,7 +176,7 @@ class _Planner:
                 break
             if match.article.path not in seen and match.article.path in self.article_urls:
                 # the score as pages show it (a whole percent): a change in the third decimal, which any edit
-                # elsewhere makes, then renders no page again
+                # elsewhere makes, then renders no page again (RelatedLists.shown keys it so)
                 links.append(RelatedLink(match.article, match.article.title, False, round(match.score * 100) / 100,
                                          match.terms, match.tags))
         links = links[:limit]
