@@ -224,26 +224,25 @@ def edit_one(system: System, run: int) -> tuple[Path, str]:
     return target, text
 
 
-def run_case(system: System, n: int, case: str, runs: int, timeout: float) -> list[Run]:
-    results = []
-    for run in range(runs):
-        restore = None
-        if case == "cold":
-            system.clean()
-        else:
-            if not system.output.is_dir():  # warm cases start from a built site
-                timed(system.command(), system.site, timeout)
-            if case == "edit":
-                restore = edit_one(system, run)
-        wall, cpu, rss, pss, ok, out = timed(system.command(), system.site, timeout)
-        if restore:
-            restore[0].write_text(restore[1], encoding="utf-8")
-        if not ok:
-            print(f"  {system.name} {case} failed:\n{out}", flush=True)
-        results.append(Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok, pss))
-        print(f"  {system.name:12} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
-              f"{pss:8.0f} MB PSS {results[-1].pages:>9} pages", flush=True)
-    return results
+def run_once(system: System, n: int, case: str, run: int, timeout: float) -> Run:
+    """One build of ``case`` (run number ``run``: each edit run appends another sentence)."""
+    restore = None
+    if case == "cold":
+        system.clean()
+    else:
+        if not system.output.is_dir():  # warm cases start from a built site
+            timed(system.command(), system.site, timeout)
+        if case == "edit":
+            restore = edit_one(system, run)
+    wall, cpu, rss, pss, ok, out = timed(system.command(), system.site, timeout)
+    if restore:
+        restore[0].write_text(restore[1], encoding="utf-8")
+    if not ok:
+        print(f"  {system.name} {case} failed:\n{out}", flush=True)
+    result = Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok, pss)
+    print(f"  {system.name:12} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
+          f"{pss:8.0f} MB PSS {result.pages:>9} pages", flush=True)
+    return result
 
 
 def summary(all_runs: list[Run]) -> str:
@@ -287,9 +286,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"generating {n:,} articles for {', '.join(formats)} …", flush=True)
             generate(n, archive, seed=1, formats=formats)
             stamp.touch()
+        builders = [SYSTEMS[name](archive, venv) for name in systems]
         for case in args.cases.split(","):
-            for name in systems:
-                all_runs += run_case(SYSTEMS[name](archive, venv), n, case, args.runs, args.timeout)
+            # Systems take turns run by run, so that a slow spell of a shared machine falls on all of them.
+            for run in range(args.runs):
+                all_runs += [run_once(system, n, case, run, args.timeout) for system in builders]
     print(summary(all_runs))
     out = args.work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps([asdict(r) for r in all_runs], indent=1))
