@@ -147,6 +147,23 @@ def test_with_bodies_weighed_0_a_body_edit_keeps_the_related_lists(site, tmp_pat
     assert "Commuters story 2" not in related_titles(out, "Platform story 6")
 
 
+def test_an_article_pages_key_reads_only_the_matches_it_can_show(root):
+    """Related pages list 20 matches, an article page 5: its key reads the first 5 (and as many more
+    as it has explicit references), so a move further down renders only the related page again."""
+    from sitegen.build import plan_build
+    from sitegen.cache import ArticleCache
+
+    config = load_config(root)
+    planned = plan_build(root, config, drafts=False, cache=ArticleCache(root, config, enabled=False))
+    pages = [p for p in planned.plan.pages if p.more_inputs is not None]
+    rows = [planned.indexes.similar.shown(p.more_of.path)[0] for p in pages]
+    read = [p.more_inputs(p.more_of)["related"][1] for p in pages]
+    assert config.related.count == 5 and max(map(len, rows)) > 5
+    assert all(r == row[:5] for r, row in zip(read, rows))
+    shown = [[link.article for link in p.full_context()["related"]] for p in pages]
+    assert all(links == r for links, r in zip(shown, read))  # no explicit references here: the same five
+
+
 def test_a_damaged_word_count_cache_is_only_a_slower_build(root, tmp_path):
     build(root, tmp_path / "out")
     (root / CACHE_DIR / "words.pickle").write_bytes(b"not a pickle")

@@ -125,9 +125,18 @@ class _Planner:
         context from it is in the key's salt): its terms and story, and for the related list its
         explicit references and what pages show of its computed matches (``RelatedLists.shown``). A
         third of the cost of keying every page went on making the links themselves."""
+        explicit = self.ix.related.get(article.path, ())
         similar = self.ix.similar
-        shown = similar.shown(article.path) if isinstance(similar, RelatedLists) else similar.get(article.path, ())
-        return {**self._terms_and_story(article), "related": (self.ix.related.get(article.path, ()), shown)}
+        if not isinstance(similar, RelatedLists):
+            return {**self._terms_and_story(article), "related": (explicit, similar.get(article.path, ()))}
+        others, scores, words = similar.shown(article.path)
+        # Only the first matches can reach the page (related pages list more): as many as it shows
+        # and the explicit ones it may skip as listed already, counting only articles with a page.
+        need, cut = self.config.related.count + len(explicit), 0
+        while cut < len(others) and need > 0:
+            need -= others[cut].path in self.article_urls
+            cut += 1
+        return {**self._terms_and_story(article), "related": (explicit, others[:cut], scores[:cut], words[:cut])}
 
     def _terms_and_story(self, article: Article) -> dict[str, Any]:
         terms = self.ix.terms
