@@ -155,13 +155,20 @@ def test_an_article_pages_key_reads_only_the_matches_it_can_show(root):
 
     config = load_config(root)
     planned = plan_build(root, config, drafts=False, cache=ArticleCache(root, config, enabled=False))
-    pages = [p for p in planned.plan.pages if p.more_inputs is not None]
+    pages = [p for p in planned.plan.pages if p.template == "article.html"]
     rows = [planned.indexes.similar.shown(p.more_of.path)[0] for p in pages]
     read = [p.more_inputs(p.more_of)["related"][1] for p in pages]
     assert config.related.count == 5 and max(map(len, rows)) > 5
     assert all(r == row[:5] for r, row in zip(read, rows))
     shown = [[link.article for link in p.full_context()["related"]] for p in pages]
     assert all(links == r for links, r in zip(shown, read))  # no explicit references here: the same five
+    # a related page's key reads all it lists, made (like an article page's links) where it is rendered
+    related = {p.more_of.path: p for p in planned.plan.pages if p.template == "related.html"}
+    assert len(related) == len(pages) and all("matches" not in p.context for p in related.values())
+    for page, row in zip(pages, rows):
+        other = related[page.more_of.path]
+        assert other.more_inputs(other.more_of)[1] == row
+        assert [link.article for link in other.full_context()["matches"]] == row
 
 
 def test_a_damaged_word_count_cache_is_only_a_slower_build(root, tmp_path):

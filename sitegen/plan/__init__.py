@@ -44,7 +44,6 @@ class _Planner:
         self.pages: list[Page] = []
         self.article_urls: dict[str, str] = {}
         self.claimed: dict[str, str] = {}
-        self._related: dict[str, list[RelatedLink]] = {}
         self.diagnostics: list[Diagnostic] = []
 
     def add(self, page: Page) -> bool:
@@ -122,21 +121,34 @@ class _Planner:
 
     def article_inputs(self, article: Article) -> dict[str, Any]:
         """What ``article_refs`` is made from, for the page key (the code that makes the rest of the
-        context from it is in the key's salt): its terms and story, and for the related list its
-        explicit references and what pages show of its computed matches (``RelatedLists.shown``). A
-        third of the cost of keying every page went on making the links themselves."""
+        context from it is in the key's salt): its terms and story, and what its related list is
+        made from (``related_inputs``). A third of the cost of keying every page went on making the
+        links themselves."""
+        return {**self._terms_and_story(article), "related": self._related_inputs(article, self.config.related.count)}
+
+    def related_context(self, article: Article) -> dict[str, Any]:
+        """The rest of a related page's context: its links, made where it is rendered."""
+        return {"matches": self.related_links(article)}
+
+    def related_inputs(self, article: Article) -> tuple:
+        """What ``related_context`` is made from, for the related page's key."""
+        return self._related_inputs(article, self.config.related.listed)
+
+    def _related_inputs(self, article: Article, shows: int) -> tuple:
+        """The explicit references and what pages show of the computed matches
+        (``RelatedLists.shown``): only the first ones, which can reach a page that shows ``shows``,
+        with as many more as it has explicit references (it may skip those as listed already),
+        counting only articles with a page."""
         explicit = self.ix.related.get(article.path, ())
         similar = self.ix.similar
         if not isinstance(similar, RelatedLists):
-            return {**self._terms_and_story(article), "related": (explicit, similar.get(article.path, ()))}
+            return explicit, similar.get(article.path, ())
         others, scores, words = similar.shown(article.path)
-        # Only the first matches can reach the page (related pages list more): as many as it shows
-        # and the explicit ones it may skip as listed already, counting only articles with a page.
-        need, cut = self.config.related.count + len(explicit), 0
+        need, cut = shows + len(explicit), 0
         while cut < len(others) and need > 0:
             need -= others[cut].path in self.article_urls
             cut += 1
-        return {**self._terms_and_story(article), "related": (explicit, others[:cut], scores[:cut], words[:cut])}
+        return explicit, others[:cut], scores[:cut], words[:cut]
 
     def _terms_and_story(self, article: Article) -> dict[str, Any]:
         terms = self.ix.terms
@@ -168,12 +180,8 @@ class _Planner:
 
     def related_links(self, article: Article) -> list[RelatedLink]:
         """Explicit references first (resolved or not), then computed matches not already listed.
-        With related pages, made once per article, for its related page (planned with them) and
-        its article page (rendered later); without, made where the article page is rendered and
+        Made where a page that shows them (the article's page, its related page) is rendered, and
         not kept: a million articles' lists would stay in every process that renders."""
-        cached = self._related.get(article.path)
-        if cached is not None:
-            return cached
         links = [RelatedLink(item.article, item.text, True) for item in self.ix.related.get(article.path, ())
                  if item.article is None or item.article.path in self.article_urls]
         seen = {link.article.path for link in links if link.article}
@@ -188,12 +196,10 @@ class _Planner:
                 # elsewhere makes, then renders no page again (RelatedLists.shown keys it so)
                 links.append(RelatedLink(match.article, match.article.title, False, round(match.score * 100) / 100,
                                          match.terms, match.tags))
-        links = links[:limit]
-        if self.kinds.related:
-            self._related[article.path] = links
-        return links
+        return links[:limit]
 
     def related_pages(self) -> None:
+        more, inputs = self.related_context, self.related_inputs  # bound once, shared by every related page
         for article in self.ix.articles:
             url = self.article_urls.get(article.path)
             if url is None:
@@ -201,9 +207,10 @@ class _Planner:
             self.add(Page(url=self.urls.related(url), template="related.html", source=article.path,
                           title=self.title(self.t("Related to: {title}", title=article.title)),
                           description=self.t("Articles related to “{title}”.", title=article.title),
-                          context={"article": article, "matches": self.related_links(article),
+                          context={"article": article,
                                    "breadcrumbs": [Link(self.t("Home"), "/"), Link(article.title, url),
-                                                   Link(self.t("Related"), None)]}))
+                                                   Link(self.t("Related"), None)]},
+                          more=more, more_of=article, more_inputs=inputs))
 
     def home(self) -> None:
         articles = self.ix.articles
