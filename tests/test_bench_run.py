@@ -30,4 +30,6 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
     assert {k: v for k, v in settings.items() if k != "related"} == yaml.safe_load(
         (archive / "sitegen" / "sitegen.yaml").read_text(encoding="utf-8"))
     # each edit was undone: the content is as generated
-    assert not [p for p in (archive / "sitegen" / "content").rglob("*.md") if "added to this article by the benchmark" in p.read_text()]
+    edited = [p for p in (archive / "sitegen" / "content").rglob("*.md")
+              if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
+    assert edited == []
