@@ -260,7 +260,7 @@ def summary(all_runs: list[Run]) -> str:
         lines.append(f"{system:12} {n:>8} {case:5} {med:11.2f} {min(walls):7.2f} {max(walls):7.2f} "
                      f"{statistics.median(r.cpu for r in runs):8.2f} {max(r.rss_mb for r in runs):8.0f} "
                      f"{max(r.pss_mb for r in runs):8.0f} "
-                     f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>12}")
+                     f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>19}")
     return "\n".join(lines)
 
 

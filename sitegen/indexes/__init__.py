@@ -4,7 +4,6 @@ dates, terms (sections, tags, authors, sources), related articles and stories.""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
 from sitegen.indexes.lazy import np
 from sitegen.indexes.similar import Match, RelatedLists, Vectors, body_groups, compute_related, term_vectors
-from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key, weighed_digest
+from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key, field_weights, weighed_digest
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
 from sitegen.indexes import similar as similar_module, stories as stories_module, words as words_module
@@ -29,7 +28,7 @@ class Indexes:
     related: dict[str, tuple[RelatedItem, ...]]        # article path -> explicit related items
     dates: DateIndex
     terms: dict[str, dict[str, Term]]                  # kind -> slug -> term, by name
-    similar: Mapping[str, tuple[Match, ...]]           # article path -> computed related, best first
+    similar: RelatedLists                              # article path -> computed related, best first
     stories: tuple[Story, ...]
     story_of: dict[str, Story]                         # article path -> its story
 
@@ -65,7 +64,9 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     # Bodies weighed 0 still decide which articles share a body (never related to each other): the
     # groups, not the bodies, are then part of the key, and the groups need the counts.
     counts = _counts(arts, config, digests, results, bodies) if config.related.body_weight <= 0 else None
-    key = _similar_key(arts, config, None if counts is None else body_groups(counts.bodies))
+    every = all(weight > 0 for weight in field_weights(config.related))  # then the weighed digests are these
+    key = _similar_key(arts, digests if every else [weighed_digest(a, config.related) for a in arts], config,
+                       None if counts is None else body_groups(counts.bodies))
     kept = results.get("related", key)
     if kept is not None:
         by_path = {a.path: a for a in articles}
@@ -108,17 +109,17 @@ def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | 
     return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
 
 
-def _similar_key(arts: list[Article], config: Config, groups: np.ndarray | None) -> bytes:
+def _similar_key(arts: list[Article], weighed: list[bytes], config: Config, groups: np.ndarray | None) -> bytes:
     """A digest of what related articles and stories read: the code, the settings, and each
-    article's path, date, title (stories show it) and the fields it is weighed by (weighed_digest);
-    ``groups``, which articles share a body, when bodies are weighed 0."""
+    article's path, date, title (stories show it) and the fields it is weighed by (``weighed``: its
+    weighed_digest); ``groups``, which articles share a body, when bodies are weighed 0."""
     h = hashlib.blake2b(digest_size=16)
     for module in (words_module, similar_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
-    for a in arts:
+    for a, digest in zip(arts, weighed):
         h.update(repr((a.path, a.date.isoformat())).encode("utf-8"))
-        h.update(weighed_digest(a, config.related))
+        h.update(digest)
     if groups is not None:
         h.update(groups.astype(np.int64).tobytes())
     return h.digest()

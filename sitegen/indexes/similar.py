@@ -243,14 +243,13 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
 
     def __getitem__(self, path: str) -> tuple[Match, ...]:
         i = self._row[path]
-        start, end = int(self._indptr[i]), int(self._indptr[i + 1])
+        span = self._span(i)
         mine = tag_map(self._arts[i].tags)
-        vocab, matches = self._vocab, []
-        for j, score, shown in zip(self._cols[start:end].tolist(), self._scores[start:end].tolist(),
-                                   self._words[start:end].tolist()):
+        matches = []
+        for j, score, shown in zip(self._cols[span].tolist(), self._scores[span].tolist(), self._shown_words(span)):
             other = self._arts[j]
             tags = tuple([t for key, t in tag_map(other.tags).items() if key in mine]) if mine else ()
-            matches.append(Match(other, score, tuple([vocab[w] for w in shown if w >= 0]), tags))
+            matches.append(Match(other, score, shown, tags))
         return tuple(matches)
 
     def shown(self, path: str) -> tuple[list[Article], list[int], list[tuple[str, ...]]]:
@@ -260,11 +259,17 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         i = self._row.get(path)
         if i is None:
             return [], [], []
-        start, end = int(self._indptr[i]), int(self._indptr[i + 1])
+        span = self._span(i)
+        return ([self._arts[j] for j in self._cols[span].tolist()],
+                [round(score * 100) for score in self._scores[span].tolist()], self._shown_words(span))
+
+    def _span(self, i: int) -> slice:
+        """Where row ``i``'s pairs are in the arrays."""
+        return slice(int(self._indptr[i]), int(self._indptr[i + 1]))
+
+    def _shown_words(self, span: slice) -> list[tuple[str, ...]]:
         vocab = self._vocab
-        return ([self._arts[j] for j in self._cols[start:end].tolist()],
-                [round(score * 100) for score in self._scores[start:end].tolist()],
-                [tuple([vocab[w] for w in shown if w >= 0]) for shown in self._words[start:end].tolist()])
+        return [tuple([vocab[w] for w in shown if w >= 0]) for shown in self._words[span].tolist()]
 
     def __contains__(self, path: object) -> bool:
         return path in self._row
@@ -280,8 +285,8 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         without making Match objects."""
         arts, cols, scores = self._arts, self._cols, self._scores
         for path, i in self._row.items():
-            start, end = int(self._indptr[i]), int(self._indptr[i + 1])
-            yield path, [(arts[j].path, s) for j, s in zip(cols[start:end].tolist(), scores[start:end].tolist())]
+            span = self._span(i)
+            yield path, [(arts[j].path, s) for j, s in zip(cols[span].tolist(), scores[span].tolist())]
 
     def state(self) -> tuple:
         """What ``restored`` needs besides the articles: for the result cache."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.similar import Match
+from sitegen.indexes.similar import Match, RelatedLists
 from sitegen.model import Article, slugify
 
 SPLIT_STEP = 0.05  # how much stricter each re-cut of an oversized story is
@@ -82,9 +82,8 @@ def build_stories(articles: Sequence[Article], related: Mapping[str, Sequence[Ma
 def _scored(related: Mapping[str, Sequence[Match]]) -> Iterator[tuple[str, list[tuple[str, float]]]]:
     """(path, [(other path, score), ...]) of each article: from the arrays where the lists are
     kept as arrays (similar.RelatedLists), without making their Match objects."""
-    scored = getattr(related, "scored", None)
-    if scored is not None:
-        yield from scored()
+    if isinstance(related, RelatedLists):
+        yield from related.scored()
         return
     for path, matches in related.items():
         yield path, [(m.article.path, m.score) for m in matches]

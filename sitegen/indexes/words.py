@@ -57,16 +57,18 @@ def plain_text(body_html: str) -> str:
 def content_digest(article: Article) -> bytes:
     """A digest of what an article's counted words come from: its title, summary, tags and body
     (by its digest: the body itself may be in the body store)."""
-    h = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=16)
-    h.update(digest_of(article))
-    return h.digest()
+    return _fields_digest(article, True, True, True)
 
 
 def weighed_digest(article: Article, config: RelatedConfig) -> bytes:
     """A digest of what an article's related list is computed from: the fields weighed above 0, and
     its title (stories show it). With bodies weighed 0 (lists by tags, as Hugo's and Pelican's go),
-    a body edit leaves every list as it was."""
+    a body edit leaves every list as it was. The content_digest when every field is weighed."""
     _, summary, body, tags = (weight > 0 for weight in field_weights(config))
+    return _fields_digest(article, summary, tags, body)
+
+
+def _fields_digest(article: Article, summary: bool, tags: bool, body: bool) -> bytes:
     h = hashlib.blake2b(repr((article.title, summary and article.summary, tags and article.tags)).encode("utf-8"),
                         digest_size=16)
     if body:

@@ -16,7 +16,6 @@ from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes
-from sitegen.indexes.similar import RelatedLists
 from sitegen.model import Article, slugify
 from sitegen.plan import feeds, meta, sitemaps
 from sitegen.plan.feeds import FeedLink
@@ -140,10 +139,7 @@ class _Planner:
         with as many more as it has explicit references (it may skip those as listed already),
         counting only articles with a page."""
         explicit = self.ix.related.get(article.path, ())
-        similar = self.ix.similar
-        if not isinstance(similar, RelatedLists):
-            return explicit, similar.get(article.path, ())
-        others, scores, words = similar.shown(article.path)
+        others, scores, words = self.ix.similar.shown(article.path)
         need, cut = shows + len(explicit), 0
         while cut < len(others) and need > 0:
             need -= others[cut].path in self.article_urls
