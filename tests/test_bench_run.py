@@ -3,14 +3,17 @@ environment): a small archive built cold and after an edit, the systems taking t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT.parent / "shared" / "peers"
 
 
 def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
@@ -33,3 +36,52 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
     edited = [p for p in (archive / "sitegen" / "content").rglob("*.md")
               if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
     assert edited == []
+
+
+def _load_runner():
+    sys.path.insert(0, str(ROOT / "bench"))  # run.py imports generate.py beside it
+    try:
+        spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return module
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.skipif(not (PEERS / "pelican").is_dir(), reason=f"no peer configurations at {PEERS}")
+def test_a_run_with_another_system_generates_only_its_format(tmp_path):
+    runner = _load_runner()
+    archive = tmp_path / "archive-20"
+    runner.prepare(archive, 20, ("sitegen",))
+    article = next((archive / "sitegen" / "content").rglob("*.md"))
+    before = article.stat()
+    runner.prepare(archive, 20, ("sitegen", "pelican"))
+    after = article.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # sitegen's left as it was
+    # pelican's articles are those of an archive generated with both formats at once
+    both = tmp_path / "both"
+    runner.generate(20, both, seed=1, formats=("sitegen", "pelican"))
+    assert _tree(archive / "pelican") == _tree(both / "pelican")
+    assert _tree(archive / "sitegen") == _tree(both / "sitegen")
+    # nothing is missing now: a third run generates nothing
+    stamps = sorted(p.name for p in archive.glob(".generated-*"))
+    assert stamps == [".generated-pelican", ".generated-sitegen"]
+    pelican_file = next((archive / "pelican" / "content").rglob("*.md")).stat()
+    runner.prepare(archive, 20, ("pelican", "sitegen"))
+    assert next((archive / "pelican" / "content").rglob("*.md")).stat().st_ino == pelican_file.st_ino
+
+
+def test_a_stamp_of_several_formats_stands_for_each(tmp_path):
+    runner = _load_runner()
+    archive = tmp_path / "archive-10"
+    runner.prepare(archive, 10, ("sitegen",))
+    (archive / ".generated-sitegen").rename(archive / ".generated-sitegen-hugo")  # as an older runner left it
+    article = next((archive / "sitegen" / "content").rglob("*.md")).stat()
+    runner.prepare(archive, 10, ("sitegen",))
+    assert next((archive / "sitegen" / "content").rglob("*.md")).stat().st_ino == article.st_ino
