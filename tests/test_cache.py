@@ -92,11 +92,13 @@ def test_a_damaged_cache_is_only_a_slower_build(root, tmp_path):
     cache = ArticleCache(root, config)
     load(root, config, cache=cache)
     cache.save()
-    cache.path.write_bytes(b"not a pickle")
+    shard = sorted(cache.path.glob("*.pickle"))[0]
+    shard.write_bytes(b"not a pickle")
     assert ArticleCache(root, config).entries == {}
-    cache.path.write_bytes(pickle.dumps({"wrong": "shape"})[:5])
+    shard.write_bytes(pickle.dumps({"wrong": "shape"})[:5])
     result = build(root, tmp_path / "out")
     assert result.errors == 0 and result.articles == 7
+    assert len(ArticleCache(root, config).entries) == 7  # the damaged cache was written anew
 
 
 def test_no_cache_neither_reads_nor_writes(root, tmp_path):
@@ -171,6 +173,7 @@ def test_the_cache_is_saved_and_read_in_parts(root, monkeypatch):
     import sitegen.cache as cache_module
 
     monkeypatch.setattr(cache_module, "PART", 2)
+    monkeypatch.setattr(cache_module, "SHARDS", 1)  # all seven in one file, in four parts
     config = load_config(root)
     first = ArticleCache(root, config)
     loaded = load(root, config, cache=first)
@@ -178,10 +181,77 @@ def test_the_cache_is_saved_and_read_in_parts(root, monkeypatch):
     again = ArticleCache(root, config)
     assert again.entries == first.used and len(again.entries) == 7
     assert [a.title for a in load(root, config, cache=again).articles] == [a.title for a in loaded.articles]
-    data = again.path.read_bytes()
-    again.path.write_bytes(data[: len(data) // 2])
+    [shard] = again.path.glob("*.pickle")
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2])
     assert ArticleCache(root, config).entries == {}
 
+
+
+def _shards(cache: ArticleCache) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in cache.path.glob("*.pickle")}
+
+
+def _settled_build(root: Path, config: Config) -> ArticleCache:
+    """Load and save as a build does, with every file's stamp kept (all count as settled)."""
+    import time
+
+    cache = ArticleCache(root, config)
+    cache.started_ns = time.time_ns() + 1
+    load(root, config, cache=cache)
+    cache.save()
+    return cache
+
+
+def test_an_edit_rewrites_only_the_shards_of_the_old_and_the_new_key(root, monkeypatch):
+    import sitegen.cache as cache_module
+    from sitegen.cache import _shard, file_key
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    config = load_config(root)
+    rel = "content/2024/01/s0.md"
+    first = _settled_build(root, config)
+    before = _shards(first)
+    assert len(before) > 1
+    old_key = file_key(rel, (root / rel).read_bytes())
+    write_files(root, {rel: article_md("Story number zero, edited", "2024-01-10T10:00:00Z", body="Edited.")})
+    new_key = file_key(rel, (root / rel).read_bytes())
+    second = _settled_build(root, config)
+    after = _shards(second)
+    touched = {f"{_shard(old_key):02x}.pickle", f"{_shard(new_key):02x}.pickle"}
+    assert {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)} == touched
+    # a build with nothing changed writes no shard
+    third = _settled_build(root, config)
+    assert _shards(third) == after
+    again = ArticleCache(root, config)
+    assert again.entries.keys() == second.used.keys() and again.stamps == second.seen
+    assert again.stamps[rel][1] == new_key and old_key not in again.entries
+
+
+def test_shards_of_two_builds_mixed_still_give_each_file_its_own_article(root, monkeypatch, tmp_path):
+    """A build stopped between two shard writes leaves shards of two builds: an entry is filed
+    under the digest of its file's bytes and a stamp is trusted only while the file has it, so
+    the next build still reads every file right."""
+    import shutil
+
+    import sitegen.cache as cache_module
+    from sitegen.cache import _shard, file_key
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    config = load_config(root)
+    rel = "content/2024/01/s0.md"
+    first = _settled_build(root, config)
+    old_shard = first.path / f"{_shard(file_key(rel, (root / rel).read_bytes())):02x}.pickle"
+    kept = tmp_path / "old-shard"
+    shutil.copy2(old_shard, kept)
+    write_files(root, {rel: article_md("Story number zero, edited", "2024-01-10T10:00:00Z", body="Edited.")})
+    _settled_build(root, config)
+    shutil.copy2(kept, old_shard)  # the old key's shard as the first build left it: the old stamp too
+    mixed = ArticleCache(root, config)
+    titles = {a.path: a.title for a in load(root, config, cache=mixed).articles}
+    assert titles[rel] == "Story number zero, edited"
+    warm, cold = both(root, tmp_path)
+    assert warm == cold
 
 # --- bodies: kept in the body store, read where they are shown ----------------------------------
 
