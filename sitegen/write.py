@@ -89,17 +89,36 @@ class Manifest:
             with path.open("rb") as f:
                 if pickle.load(f) != str(output):
                     return None
+                pickle.load(f)  # the inputs' digest (see read_inputs)
                 manifest = pickle.load(f)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
             return None
         return manifest if isinstance(manifest, Manifest) and manifest.output == str(output) else None
 
+    @staticmethod
+    def read_inputs(path: Path | None, output: Path) -> bytes | None:
+        """The digest of the inputs of the build that wrote the manifest of ``output``, read
+        without the entries: a build that finds its inputs changed reads the whole manifest once,
+        where it writes (0.4 s a read at 100,000 articles), not twice."""
+        if path is None:
+            return None
+        try:
+            with path.open("rb") as f:
+                if pickle.load(f) != str(output):
+                    return None
+                digest = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+            return None
+        return digest if isinstance(digest, bytes) else None
+
     def save(self, path: Path) -> None:
-        """The output folder's path first, on its own, so ``prune_manifests`` reads just that."""
+        """The output folder's path first, on its own, so ``prune_manifests`` reads just that; then
+        the inputs' digest, so ``unchanged`` reads just that to find a build with new inputs."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             pickle.dump(self.output, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(self.inputs[0] if self.inputs else None, f, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
 
@@ -124,6 +143,8 @@ def unchanged(output: Path, manifest: Path | None, inputs: bytes, *, search: boo
     """(what the last build reported, its file count) when it read exactly ``inputs`` and its
     files in ``output`` are all as it wrote them (by size and time, as ``_one`` checks a kept
     page), with its search bundle when there is search: nothing to do but say so again."""
+    if Manifest.read_inputs(manifest, output) != inputs:
+        return None
     old = Manifest.read(manifest, output)
     kept = getattr(old, "inputs", None)
     if old is None or kept is None or kept[0] != inputs or old.search != search:

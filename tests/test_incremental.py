@@ -110,6 +110,26 @@ def test_the_same_inputs_again_check_the_output_and_report_the_last_build_again(
     assert stamps(out) == before
 
 
+
+def test_a_build_reads_the_manifest_of_its_output_once(root, tmp_path, monkeypatch):
+    """A build with new inputs finds so from the digest at the head of the manifest and reads the
+    entries once, where it writes; a build with the same inputs reads them once, to check the files."""
+    reads = []
+    real = write_module.Manifest.read
+    monkeypatch.setattr(write_module.Manifest, "read", staticmethod(lambda *args: reads.append(1) or real(*args)))
+    out = tmp_path / "out"
+    build(root, out)
+    reads.clear()
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number zero, edited", "2024-01-10T10:00:00Z")})
+    edited = build(root, out)
+    assert "pages" in stages(edited) and len(reads) == 1
+    reads.clear()
+    again = build(root, out)
+    assert stages(again) == ["load", "unchanged"] and len(reads) == 1
+    [manifest] = (root / ".sitegen-cache").glob("output-*.pickle")
+    assert write_module.Manifest.read_inputs(manifest, out) == real(manifest, out).inputs[0]
+    assert write_module.Manifest.read_inputs(manifest, tmp_path / "elsewhere") is None
+
 def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypatch):
     """Each thing a build reads is in the digest that lets a rebuild skip planning: a change to
     any one of them (even one that leaves every page's bytes as they were) plans and keys again,
