@@ -156,8 +156,9 @@ class ArticleCache:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         self._stale = set()
-        # Bodies go only once no saved cache names them.
-        self.bodies.keep_only(_digests(self.used), _digests(self.entries))
+        # Bodies go only once no saved cache names them: those of the entries dropped.
+        gone = {key: self.entries[key] for key in self.entries.keys() - self.used.keys()}
+        self.bodies.keep_only(_digests(self.used), _digests(gone))
 
     def _dirty(self) -> set[int]:
         """The shards whose entries or stamps this build changed: entries added or dropped, stamps

@@ -28,6 +28,7 @@ from sitegen.model import pickled_by_fields
 
 WORK_PREFIX = ".sitegen-"
 BUNDLE = "pagefind"  # the search bundle's folder in the output
+DIGEST_SIZE = 16     # bytes of the digest of a written file's bytes
 
 
 def check_output(output: Path, site: Path, content: Path) -> None:
@@ -79,6 +80,14 @@ class Manifest:
     search: bool = False  # the search bundle in the output was made from these files
     inputs: tuple[bytes, Any] | None = None  # the build's digest of all it read, and what it reported (see build)
 
+    def __reduce__(self) -> tuple:
+        """Pickled as columns (paths, keys, digests in one string, sizes, times), not an object per
+        file: saving the manifest of 144,000 pages took 0.8 s of each edit at 100,000 articles."""
+        entries = list(self.entries.values())
+        return _manifest, (self.output, list(self.entries), [e.key for e in entries],
+                           b"".join(e.digest for e in entries), [e.size for e in entries],
+                           [e.mtime_ns for e in entries], self.search, self.inputs)
+
     @staticmethod
     def read(path: Path | None, output: Path) -> "Manifest | None":
         """The manifest of ``output``, or None when there is none to trust (then the build
@@ -121,6 +130,15 @@ class Manifest:
             pickle.dump(self.inputs[0] if self.inputs else None, f, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
+
+
+def _manifest(output: str, rels: list[str], keys: list[bytes | None], digests: bytes, sizes: list[int],
+              times: list[int], search: bool, inputs: tuple[bytes, Any] | None) -> Manifest:
+    """A Manifest from its columns (see Manifest.__reduce__)."""
+    if len(digests) != DIGEST_SIZE * len(rels):
+        raise ValueError("a manifest's columns disagree")
+    found = (digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE))
+    return Manifest(output, dict(zip(rels, map(Entry, keys, found, sizes, times))), search, inputs)
 
 
 def prune_manifests(folder: Path, pattern: str) -> int:
@@ -341,7 +359,7 @@ def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | N
     """The file's manifest entry, and SAME when ``output`` holds these bytes already, else NEW after
     writing them into ``stage``. The entry is made here, from the stat of the file at hand: the
     parent stats no output file after rendering (1.4 million of them at a million articles)."""
-    digest = hashlib.blake2b(data, digest_size=16).digest()
+    digest = hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
     if entry is not None:
         if entry.digest == digest and _intact(output / rel, entry):
             return Entry(key, digest, entry.size, entry.mtime_ns), SAME

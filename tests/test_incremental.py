@@ -130,6 +130,22 @@ def test_a_build_reads_the_manifest_of_its_output_once(root, tmp_path, monkeypat
     assert write_module.Manifest.read_inputs(manifest, out) == real(manifest, out).inputs[0]
     assert write_module.Manifest.read_inputs(manifest, tmp_path / "elsewhere") is None
 
+
+def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
+    import pickle
+
+    out = tmp_path / "out"
+    build(root, out)
+    [path] = (root / ".sitegen-cache").glob("output-*.pickle")
+    manifest = write_module.Manifest.read(path, out)
+    assert len(manifest.entries) > 20
+    again = pickle.loads(pickle.dumps(manifest))
+    assert again == manifest and list(again.entries) == list(manifest.entries)
+    assert {type(e) for e in again.entries.values()} == {write_module.Entry}
+    with pytest.raises(ValueError):  # columns of different lengths are no manifest
+        write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None)
+    assert write_module.Manifest.read(path, out) == manifest
+
 def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypatch):
     """Each thing a build reads is in the digest that lets a rebuild skip planning: a change to
     any one of them (even one that leaves every page's bytes as they were) plans and keys again,

@@ -46,12 +46,13 @@ class _Planner:
         self.diagnostics: list[Diagnostic] = []
 
     def add(self, page: Page) -> bool:
-        other = self.claimed.get(page.output)
+        output = page.output
+        other = self.claimed.get(output)
         if other is not None:
             self.diagnostics.append(error(page.source or page.url, 1,
-                                          f"output path {page.output} is already written by {other or 'the site'}"))
+                                          f"output path {output} is already written by {other or 'the site'}"))
             return False
-        self.claimed[page.output] = page.source or page.url
+        self.claimed[output] = page.source or page.url
         crumbs = page.context.get("breadcrumbs")
         if crumbs and crumbs[-1].url is None:  # the trail ends at this listing (its first page)
             page.context["breadcrumbs"] = crumbs = [*crumbs[:-1], Link(crumbs[-1].label, page.pager.base if page.pager else page.url)]
