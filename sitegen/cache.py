@@ -28,7 +28,7 @@ _PARSING_SOURCES = ("model.py", "markdown.py", "formats/__init__.py", "formats/f
                     "formats/scrape.py", "cache.py", "bodies.py")
 
 Entry = tuple[Article | None, list[Diagnostic]]
-SHARDS = 256  # files of the article cache: an edit rewrites two of them
+SHARDS = 64  # files of the article cache: an edit rewrites two of them
 Stamp = tuple[int, int, int, int]  # a file's size, modification and change times (ns), inode
 SETTLED_NS = 2_000_000_000  # a file's stamp is trusted only when its times are this much older than the build
 

@@ -292,8 +292,12 @@ def unique_slugs(articles: list[Article]) -> tuple[list[Article], list[Diagnosti
     """
     taken: dict[str, Article] = {}
     diagnostics: list[Diagnostic] = []
-    given = sorted((a for a in articles if a.slug_given), key=lambda a: (a.date, a.path))
-    derived = sorted((a for a in articles if not a.slug_given), key=lambda a: (a.date, a.path))
+    # Each instant once (the order of datetimes and of timestamps is the same): sorting by
+    # datetimes and then by sort_key took 0.9 s at 100,000 articles.
+    instant = {a.path: a.date.timestamp() for a in articles}
+    oldest_first = sorted(articles, key=lambda a: (instant[a.path], a.path))
+    given = [a for a in oldest_first if a.slug_given]
+    derived = [a for a in oldest_first if not a.slug_given]
     result = []
     for article in given:
         other = taken.get(article.slug)
@@ -311,4 +315,4 @@ def unique_slugs(articles: list[Article]) -> tuple[list[Article], list[Diagnosti
             article = replace(article, slug=slug)
         taken[slug] = article
         result.append(article)
-    return sorted(result, key=lambda a: a.sort_key), diagnostics
+    return sorted(result, key=lambda a: (-instant[a.path], a.path)), diagnostics  # as sort_key orders

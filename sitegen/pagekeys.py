@@ -153,8 +153,9 @@ class PageKeys:
         known = self._members.get(id(article))
         if known is not None:
             return known[1]
-        digest = _digest(repr((article.path, self.urls.get(article.path), article.date.isoformat(), article.title,
-                               article.summary, article.section, article.draft, article.image)))
+        digest = _digest("\0".join((article.path, self.urls.get(article.path) or "", article.date.isoformat(),
+                                    article.title, article.summary, article.section, "draft" if article.draft else "",
+                                    repr(article.image))))  # joined, not repr() of a tuple: half the time
         if len(self._members) >= SHARED_KEPT:
             self._members.clear()
         self._members[id(article)] = (article, digest)
