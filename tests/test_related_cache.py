@@ -171,6 +171,29 @@ def test_an_article_pages_key_reads_only_the_matches_it_can_show(root):
         assert [link.article for link in other.full_context()["matches"]] == row
 
 
+
+def test_an_article_pages_key_reads_on_past_matches_without_a_page(root):
+    """The key reads the list a part at a time; when matches in that part have no page (an output
+    path claimed twice), it reads on until it has as many with a page as the page can show, as a
+    read of the whole list would."""
+    from sitegen.build import plan_build
+    from sitegen.cache import ArticleCache
+
+    config = load_config(root)
+    planned = plan_build(root, config, drafts=False, cache=ArticleCache(root, config, enabled=False))
+    page = max((p for p in planned.plan.pages if p.template == "article.html"),
+               key=lambda p: len(planned.indexes.similar.shown(p.more_of.path)[0]))
+    planner = page.more_inputs.__self__
+    row = planned.indexes.similar.shown(page.more_of.path)
+    gone = len(row[0]) - 6  # so many of the first have no page now: the key reads all but the last
+    assert gone >= 3
+    for other in row[0][:gone]:
+        del planner.article_urls[other.path]
+    explicit, others, scores, words = planner._related_inputs(page.more_of, 5)
+    cut = gone + 5
+    assert others == row[0][:cut] and scores == row[1][:cut] and words == row[2][:cut] and explicit == ()
+    assert sum(o.path in planner.article_urls for o in others) == 5
+
 def test_a_damaged_word_count_cache_is_only_a_slower_build(root, tmp_path):
     build(root, tmp_path / "out")
     (root / CACHE_DIR / "words.pickle").write_bytes(b"not a pickle")

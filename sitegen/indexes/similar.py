@@ -252,14 +252,16 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
             matches.append(Match(other, score, shown, tags))
         return tuple(matches)
 
-    def shown(self, path: str) -> tuple[list[Article], list[int], list[tuple[str, ...]]]:
-        """What pages show of ``path``'s matches, for page keys, without making them: the other
-        articles, the scores as whole percents (as the plan rounds them) and the shown words. The
-        shared tags follow from the two articles' tags."""
+    def shown(self, path: str, limit: int | None = None) -> tuple[list[Article], list[int], list[tuple[str, ...]]]:
+        """What pages show of ``path``'s matches (the first ``limit`` of them), for page keys,
+        without making them: the other articles, the scores as whole percents (as the plan rounds
+        them) and the shown words. The shared tags follow from the two articles' tags."""
         i = self._row.get(path)
         if i is None:
             return [], [], []
         span = self._span(i)
+        if limit is not None:
+            span = slice(span.start, min(span.stop, span.start + limit))
         return ([self._arts[j] for j in self._cols[span].tolist()],
                 [round(score * 100) for score in self._scores[span].tolist()], self._shown_words(span))
 

@@ -138,14 +138,20 @@ class _Planner:
         """The explicit references and what pages show of the computed matches
         (``RelatedLists.shown``): only the first ones, which can reach a page that shows ``shows``,
         with as many more as it has explicit references (it may skip those as listed already),
-        counting only articles with a page."""
+        counting only articles with a page. Read a first part of the list at a time: an article
+        page shows 5 of the 20 its related page lists."""
         explicit = self.ix.related.get(article.path, ())
-        others, scores, words = self.ix.similar.shown(article.path)
-        need, cut = shows + len(explicit), 0
-        while cut < len(others) and need > 0:
-            need -= others[cut].path in self.article_urls
-            cut += 1
-        return explicit, others[:cut], scores[:cut], words[:cut]
+        need = shows + len(explicit)
+        limit = need
+        while True:
+            others, scores, words = self.ix.similar.shown(article.path, limit)
+            cut, left = 0, need
+            while cut < len(others) and left > 0:
+                left -= others[cut].path in self.article_urls
+                cut += 1
+            if left <= 0 or len(others) < limit:  # enough with a page, or the whole list read
+                return explicit, others[:cut], scores[:cut], words[:cut]
+            limit *= 2
 
     def _terms_and_story(self, article: Article) -> dict[str, Any]:
         terms = self.ix.terms
