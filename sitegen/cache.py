@@ -129,9 +129,13 @@ class ArticleCache:
         if not dirty:
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob("articles-*"):
-            if stale != self.path:  # another version's or settings' cache (or the one-file cache of before)
-                shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+        for stale in self.folder.glob("articles-*"):  # another version's or settings' cache (or a one-file one)
+            if stale == self.path:
+                continue
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
         parts: dict[int, tuple[dict, dict]] = {shard: ({}, {}) for shard in dirty}
         for key, entry in self.used.items():
             part = parts.get(_shard(key))

@@ -85,6 +85,11 @@ def test_a_settings_change_starts_a_new_cache(root):
     other = Config(timezone="Asia/Tokyo")
     assert ArticleCache(root, other).entries == {}
     assert ArticleCache(root, other).path != cache.path
+    (root / CACHE_DIR / "articles-0123.pickle").write_bytes(b"a one-file cache of an older sitegen")
+    fresh = ArticleCache(root, other)
+    load(root, other, cache=fresh)
+    fresh.save()  # the other settings' cache, and the older one, go
+    assert sorted(p.name for p in (root / CACHE_DIR).glob("articles-*")) == [fresh.path.name]
 
 
 def test_a_damaged_cache_is_only_a_slower_build(root, tmp_path):
