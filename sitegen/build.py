@@ -16,15 +16,15 @@ from typing import Callable
 from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache
 from sitegen.config import Config, load_config, with_base_url
-from sitegen.errors import BuildError, Diagnostic, sorted_unique
+from sitegen.errors import BuildError, Diagnostic, TemplateFailure, sorted_unique
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
 from sitegen.pagekeys import PageKeys, digest_files, template_salt
-from sitegen.render import Renderer, TemplateFailure, template_folders, theme_dir
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
+from sitegen.themes import template_folders, theme_dir
 from sitegen import __version__
 from sitegen.write import Written, check_output, prune_manifests, unchanged, write_site
 
@@ -245,6 +245,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, None))
     copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
+    from sitegen.render import Renderer  # Jinja only here: a build that finds nothing changed never imports it
+
     renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies,
                         compiled=articles_cache.folder if cache else None)
     copies += contents

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from sitegen import __version__
 from sitegen.build import BuildResult, StrictFailure, build
-from sitegen.errors import BuildError, ConfigError
+from sitegen.errors import BuildError, ConfigError, TemplateFailure
 from sitegen.importers import FORMATS, import_archive
-from sitegen.render import TemplateFailure
 
 
 def parser() -> argparse.ArgumentParser:

@@ -57,3 +57,15 @@ class ConfigError(SitegenError):
 
 class BuildError(SitegenError):
     """The build cannot go on (bad output folder, --strict with errors, template failure)."""
+
+
+class TemplateFailure(BuildError):
+    """A template could not render a page; ``diagnostic`` says where. Here, not in render, so that
+    what catches it (the build, the watcher, the command line) does not import Jinja."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(str(diagnostic))
+
+    def __reduce__(self):  # sent from a render worker to the build
+        return TemplateFailure, (self.diagnostic,)

@@ -20,19 +20,12 @@ from markupsafe import Markup
 
 from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.config import Config
-from sitegen.errors import BuildError, Diagnostic, error
+from sitegen.errors import TemplateFailure, error
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan, meta
-
-THEME = Path(__file__).parent / "theme"
-
-
-def theme_dir(kind: str) -> Path:
-    """The default theme's folder: inside the installed package, or the repository's top level."""
-    packaged = THEME / kind
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / kind
+from sitegen.themes import template_folders
 
 
 MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles and names make many
@@ -194,11 +187,6 @@ class _Environment(jinja2.Environment):
             return self.undefined(obj=obj, name=attribute)
 
 
-def template_folders(site: Path) -> tuple[Path, Path]:
-    """Where templates are looked up: the site's first, then the theme's, file by file."""
-    return site / "templates", theme_dir("templates")
-
-
 def compiled_templates(folder: Path) -> jinja2.BytecodeCache:
     """Jinja's cache of compiled templates, in a subfolder of ``folder`` named for this module
     and Jinja's version: it knows each template's source, not the environment's settings, so code
@@ -358,10 +346,3 @@ class Renderer:
         return path.relative_to(self.site).as_posix() if path.is_relative_to(self.site) else path.as_posix()
 
 
-class TemplateFailure(BuildError):
-    def __init__(self, diagnostic: Diagnostic):
-        self.diagnostic = diagnostic
-        super().__init__(str(diagnostic))
-
-    def __reduce__(self):  # sent from a render worker to the build
-        return TemplateFailure, (self.diagnostic,)

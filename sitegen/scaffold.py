@@ -19,7 +19,7 @@ from typing import Any
 from sitegen.config import CONFIG_FILE, Config, base_url_problem
 from sitegen.errors import SitegenError
 from sitegen.model import slugify
-from sitegen.render import theme_dir
+from sitegen.themes import theme_dir
 
 # The keys `sitegen init` writes, in this order; the rest keep their defaults (README table).
 INIT_KEYS = ("title", "description", "base_url", "language", "timezone", "page_size", "search", "permalinks")

@@ -24,9 +24,8 @@ from watchdog.observers import Observer
 
 from sitegen.build import StrictFailure, build, output_folder
 from sitegen.config import CONFIG_FILE, Config, load_config
-from sitegen.errors import BuildError, ConfigError, Diagnostic
+from sitegen.errors import BuildError, ConfigError, Diagnostic, TemplateFailure
 from sitegen.load import is_ignored
-from sitegen.render import TemplateFailure
 from sitegen.write import WORK_PREFIX, recover
 
 QUIET_SECONDS = 0.2  # a burst is over when no event came for this long...

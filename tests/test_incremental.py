@@ -146,6 +146,31 @@ def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
         write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None)
     assert write_module.Manifest.read(path, out) == manifest
 
+
+def test_a_build_that_finds_nothing_changed_imports_no_markdown_or_template_engine(root, tmp_path):
+    """Parsing and rendering libraries are imported where they are first used: a no-change build
+    starts faster without them (about 80 ms), and one with something to do still has them."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    build(root, out)
+    probe = ("import json, sys; from sitegen.cli import main; code = main(['build', sys.argv[1], '-o', sys.argv[2], "
+             "'-q']); print(json.dumps([code, sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'jinja2', 'markdown_it', 'markdown_it_pyrs', 'mdit_py_plugins'})]))")
+
+    def run() -> list:
+        done = subprocess.run([sys.executable, "-c", probe, str(root), str(out)], capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert run() == [0, []]
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number zero, edited", "2024-01-10T10:00:00Z")})
+    code, imported = run()
+    assert code == 0 and "jinja2" in imported and {"markdown_it", "markdown_it_pyrs"} & set(imported)
+
 def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypatch):
     """Each thing a build reads is in the digest that lets a rebuild skip planning: a change to
     any one of them (even one that leaves every page's bytes as they were) plans and keys again,

@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 
 from conftest import ROOT, article_md, default_sigint, write_files
-from sitegen.render import theme_dir
+from sitegen.themes import theme_dir
 from sitegen.serve import inject, locate
 
 CHROMIUM = Path("/usr/bin/chromium")
