@@ -344,5 +344,3 @@ class Renderer:
             except jinja2.TemplateNotFound:
                 return name
         return path.relative_to(self.site).as_posix() if path.is_relative_to(self.site) else path.as_posix()
-
-
