@@ -26,7 +26,7 @@ from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_folders, theme_dir
 from sitegen import __version__
-from sitegen.write import Written, check_output, prune_manifests, unchanged, write_site
+from sitegen.write import Written, check_output, previous, prune_manifests, unchanged, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,7 @@ class BuildResult:
     changed: int = 0   # files written because their bytes changed (the rest were left as they were)
     removed: int = 0   # files removed because nothing makes them any more
     rendered: int = 0  # pages rendered; the others' keys showed them unchanged
+    reused: int = 0    # pages whose key was the last build's, taken unread: nothing they are made of changed
     timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in order: load, indexes, plan, pages, search
 
     @property
@@ -235,12 +236,14 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     diagnostics = planned.diagnostics
     html_pages = sum(page.output.endswith(".html") for page in plan.pages)
 
+    reused = 0
+
     def result(files: int, written: Written | None) -> BuildResult:
         return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
                            diagnostics, time.perf_counter() - started, written is not None,
                            len(scheduled.held), scheduled.next_change, scheduled.rebuild_at,
                            *((written.changed, written.removed, written.rendered) if written else (0, 0, 0)),
-                           planned.timings + clock.laps)
+                           reused, planned.timings + clock.laps)
 
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, None))
@@ -251,7 +254,10 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
                         compiled=articles_cache.folder if cache else None)
     copies += contents
     keys = PageKeys(plan, template_salt(renderer.template_folders, config, build_time, renamed,
-                                        planned.messages.locale, sorted(planned.messages.texts.items())))
+                                        planned.messages.locale, sorted(planned.messages.texts.items())),
+                    planned.indexes, planned.provided)
+    old = previous(out, manifest)
+    reused = keys.reuse(old.entries if old else None, old.record if old else None)
     # Pagefind needs to read only article pages; with none, it reads the rest so that it
     # still writes its (empty) index and search UI, which the search page loads.
     search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
@@ -262,6 +268,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
     replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])))
     written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
+                         deps_of=keys.deps, record=tuple(keys.record) if keys.record else None, old=old,
                          copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
                          finish=search if config.search else None, inputs=(inputs, replay) if inputs else None)
     clock.lap("search" if any(stage == "pages" for stage, _ in clock.laps) else "pages")

@@ -20,6 +20,7 @@ import shutil
 import signal
 import tempfile
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -65,11 +66,14 @@ def recover(output: Path) -> None:
 @dataclass(frozen=True, slots=True)
 class Entry:
     """What the manifest knows of one output file: the key it was made from, a digest of its
-    bytes, and its size and modification time when written (a file changed since is not trusted)."""
+    bytes, and its size and modification time when written (a file changed since is not trusted);
+    for a page, what its key was made of (``deps``, see ``pagekeys``), so that the next build can
+    take the key as it was when none of that changed, or None."""
     key: bytes | None
     digest: bytes
     size: int
     mtime_ns: int
+    deps: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -79,6 +83,7 @@ class Manifest:
     entries: dict[str, Entry] = field(default_factory=dict)
     search: bool = False  # the search bundle in the output was made from these files
     inputs: tuple[bytes, Any] | None = None  # the build's digest of all it read, and what it reported (see build)
+    record: Any = None  # what the build's page keys were made of, for the next build's (see pagekeys.KeyRecord)
 
     def __reduce__(self) -> tuple:
         """Pickled as columns (paths, keys, digests in one string, sizes, times), not an object per
@@ -86,7 +91,9 @@ class Manifest:
         entries = list(self.entries.values())
         return _manifest, (self.output, list(self.entries), [e.key for e in entries],
                            b"".join(e.digest for e in entries), [e.size for e in entries],
-                           [e.mtime_ns for e in entries], self.search, self.inputs)
+                           [e.mtime_ns for e in entries], self.search, self.inputs,
+                           [-1 if e.deps is None else len(e.deps) for e in entries],
+                           b"".join(e.deps for e in entries if e.deps), self.record)
 
     @staticmethod
     def read(path: Path | None, output: Path) -> "Manifest | None":
@@ -116,6 +123,13 @@ class Manifest:
         os.replace(tmp, path)
 
 
+def previous(output: Path, manifest: Path | None) -> "Manifest | None":
+    """The manifest of the last build into ``output`` (what an interrupted one left finished or
+    undone first), or None when there is none to trust."""
+    recover(output)
+    return Manifest.read(manifest, output)
+
+
 def _manifest_file(path: Path, output: Path, whole: bool) -> tuple[Any, Any] | None:
     """(the inputs' digest, the manifest when ``whole``) of the file at ``path``, when it is the
     manifest of ``output``; None when it is another folder's or cannot be read."""
@@ -130,12 +144,16 @@ def _manifest_file(path: Path, output: Path, whole: bool) -> tuple[Any, Any] | N
 
 
 def _manifest(output: str, rels: list[str], keys: list[bytes | None], digests: bytes, sizes: list[int],
-              times: list[int], search: bool, inputs: tuple[bytes, Any] | None) -> Manifest:
+              times: list[int], search: bool, inputs: tuple[bytes, Any] | None, deps_sizes: list[int],
+              deps: bytes, record: Any) -> Manifest:
     """A Manifest from its columns (see Manifest.__reduce__)."""
-    if len(digests) != DIGEST_SIZE * len(rels):
+    if len(digests) != DIGEST_SIZE * len(rels) or len(deps_sizes) != len(rels) \
+            or sum(size for size in deps_sizes if size > 0) != len(deps):
         raise ValueError("a manifest's columns disagree")
     found = (digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE))
-    return Manifest(output, dict(zip(rels, map(Entry, keys, found, sizes, times))), search, inputs)
+    ends = accumulate(max(size, 0) for size in deps_sizes)
+    made = (None if size < 0 else deps[end - size:end] for size, end in zip(deps_sizes, ends))
+    return Manifest(output, dict(zip(rels, map(Entry, keys, found, sizes, times, made))), search, inputs, record)
 
 
 def prune_manifests(folder: Path, pattern: str) -> int:
@@ -192,6 +210,7 @@ class _Job:
     render: Callable[[Any], bytes]
     path_of: Callable[[Any], str]
     key_of: Callable[[Any], bytes | None]
+    deps_of: Callable[[Any], bytes | None]
     old: dict[str, Entry]
     output: Path
     stage: Path
@@ -204,10 +223,12 @@ PARALLEL_FROM = 300  # fewer pages than this render faster in one process than a
 
 def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes], *,
                path_of: Callable[[Any], str], key_of: Callable[[Any], bytes | None] = lambda page: None,
+               deps_of: Callable[[Any], bytes | None] = lambda page: None,
                copies: Iterable[tuple[Path, str]] = (), manifest: Path | None = None,
                progress: Callable[[int, int], None] | None = None,
                finish: Callable[[Path, Path], int] | None = None, jobs: int = 1,
-               inputs: tuple[bytes, Any] | None = None) -> Written:
+               inputs: tuple[bytes, Any] | None = None, record: Any = None,
+               old: "Manifest | None | bool" = False) -> Written:
     """Render every page and copy every (source, relative path) into ``output``.
 
     With a trusted manifest of the last build, only pages whose key changed are rendered, and
@@ -219,16 +240,19 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     ``finish(site folder, bundle folder)`` builds the search bundle and returns its file count;
     it runs when any page changed or the bundle is missing, on a whole new folder (unchanged
     files hard-linked into it) that is then swapped in. ``inputs`` (the build's digest of all it
-    read, and what it reported) is kept in the manifest for ``unchanged``.
+    read, and what it reported) is kept in the manifest for ``unchanged``, and ``record`` for the
+    next build's page keys, with each page's ``deps_of`` (asked right after its ``key_of``).
+    ``old``: the manifest as ``previous`` read it, when the caller read it first.
     """
     global _job
-    recover(output)
+    if old is False:
+        old = previous(output, manifest)
+    assert old is None or isinstance(old, Manifest)
     output.parent.mkdir(parents=True, exist_ok=True)
-    old = Manifest.read(manifest, output)
     stage = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
     try:
         sources = {rel: source for source, rel in copies}  # a later copy of a path wins
-        _job = _Job(pages, render, path_of, key_of, old.entries if old else {}, output, stage)
+        _job = _Job(pages, render, path_of, key_of, deps_of, old.entries if old else {}, output, stage)
         try:
             done = _render_pages(jobs, progress)
         finally:
@@ -237,7 +261,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         done += _copy_files({rel: src for rel, src in sources.items() if rel not in made},
                             old.entries if old else {}, output, stage)
         changed = [rel for rel, _, fate in done if fate == NEW]
-        new = Manifest(str(output), inputs=inputs)
+        new = Manifest(str(output), inputs=inputs, record=record)
         gone = sorted(old.entries.keys() - {rel for rel, *_ in done}) if old else []
         bundle_changed = bundle_gone = 0
         search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
@@ -266,7 +290,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         new.search = finish is not None
         removed = len(gone)
         if manifest is not None and not (in_place and new.entries == old.entries and new.inputs == old.inputs
-                                         and manifest.exists()):
+                                         and new.record == old.record and manifest.exists()):
             new.save(manifest)
         return Written(len(done) + bundle, sum(fate != KEPT for *_, fate in done), len(changed) + bundle_changed,
                        removed + bundle_gone, in_place)
@@ -344,32 +368,34 @@ def _one(i: int) -> Done:
     page = job.pages[i]
     rel = job.path_of(page)
     key = job.key_of(page)
+    deps = job.deps_of(page)
     entry = job.old.get(rel)
     if entry is not None and key is not None and entry.key == key and _intact(f"{job.output}/{rel}", entry):
-        return rel, entry, KEPT  # (a string path: a Path per page cost more than the stat)
+        # (a string path: a Path per page cost more than the stat)
+        return rel, entry if entry.deps == deps else Entry(key, entry.digest, entry.size, entry.mtime_ns, deps), KEPT
     data = job.render(page)
-    return (rel, *_compare_or_stage(rel, key, data, entry, job.output, job.stage, _made))
+    return (rel, *_compare_or_stage(rel, key, data, entry, job.output, job.stage, _made, deps))
 
 
 def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | None, output: Path, stage: Path,
-                      made: set[Path]) -> tuple[Entry, int]:
+                      made: set[Path], deps: bytes | None = None) -> tuple[Entry, int]:
     """The file's manifest entry, and SAME when ``output`` holds these bytes already, else NEW after
     writing them into ``stage``. The entry is made here, from the stat of the file at hand: the
     parent stats no output file after rendering (1.4 million of them at a million articles)."""
     digest = hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
     if entry is not None:
         if entry.digest == digest and _intact(output / rel, entry):
-            return Entry(key, digest, entry.size, entry.mtime_ns), SAME
+            return Entry(key, digest, entry.size, entry.mtime_ns, deps), SAME
         st = _holding(output / rel, data)
         if st is not None:
-            return Entry(key, digest, st.st_size, st.st_mtime_ns), SAME
+            return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), SAME
     target = stage / rel
     _parent(target, made)
     with open(target, "wb") as file:
         file.write(data)
         file.flush()
         st = os.fstat(file.fileno())  # the time of the last write: renames and hard links keep it
-    return Entry(key, digest, st.st_size, st.st_mtime_ns), NEW
+    return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), NEW
 
 
 def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path) -> list[Done]:

@@ -142,8 +142,15 @@ def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
     again = pickle.loads(pickle.dumps(manifest))
     assert again == manifest and list(again.entries) == list(manifest.entries)
     assert {type(e) for e in again.entries.values()} == {write_module.Entry}
+    deps = [e.deps for e in manifest.entries.values()]
+    assert b"" in deps and None in deps and any(deps)  # a page made of no article, a copied file, an article's page
+    assert again.record == manifest.record and len(manifest.record) == 4
     with pytest.raises(ValueError):  # columns of different lengths are no manifest
-        write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None)
+        write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None,
+                               [-1, -1], b"", None)
+    with pytest.raises(ValueError):  # nor deps that are not the sum of their sizes
+        write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 32, [1, 2], [3, 4], False, None,
+                               [4, -1], b"", None)
     assert write_module.Manifest.read(path, out) == manifest
 
 
@@ -431,3 +438,70 @@ def test_manifests_of_output_folders_that_are_gone_are_pruned(root, tmp_path):
     assert {p.name for p in cache.glob("output-*.pickle")} == {manifest_name((tmp_path / "b").absolute())}
     # b's own manifest was kept and trusted: nothing written
     assert again.changed == 0 and stamps(tmp_path / "b") == before
+
+
+def test_a_body_edit_takes_the_keys_of_the_pages_that_do_not_show_it_unread(root, tmp_path):
+    """A build whose plan is made of the same things as the last one's but bodies (and related
+    lists) takes the key of each page none of whose articles or lists changed as it was; the rest
+    are keyed afresh, and the output is the cold build's."""
+    def edit(body: str, title: str = "Story number 0") -> None:
+        write_files(root, {"content/2024/01/s0.md": article_md(
+            title, "2024-01-10T10:00:00Z", "World", body=body, tags="[topic-0]", summary="The same summary.")})
+
+    edit("Topic 0 words for the story, day 0. " * 10)
+    first = build(root, tmp_path / "out")
+    assert first.reused == 0  # no record of an earlier build
+    edit("Topic 0 words for the story, day 0, and one more sentence. " * 10)
+    warm, cold, touched = rebuild(root, tmp_path)
+    assert warm == cold and "2024/01/10/story-number-0/index.html" in touched
+    again = build(root, tmp_path / "out")  # nothing changed: the shortcut, no keys at all
+    assert again.rendered == 0
+    edit("Topic 0 words for the story, day 0, and another sentence. " * 10)
+    result = build(root, tmp_path / "out")
+    assert result.reused > 0 and result.rendered + result.reused <= len(warm)  # a page taken unread is not rendered
+    assert tree(tmp_path / "out") == cold_tree(root, tmp_path)
+    edit("Topic 0 words for the story, day 0, and another sentence. " * 10, title="Story number 0, retitled")
+    retitled = build(root, tmp_path / "out")
+    assert retitled.reused == 0  # a title is on listings: every key is made afresh
+    assert tree(tmp_path / "out") == cold_tree(root, tmp_path)
+
+
+def cold_tree(root: Path, tmp: Path) -> dict[str, bytes]:
+    cold = tmp / f"cold-{len(list(tmp.iterdir()))}"
+    build(root, cold, cache=False)
+    return tree(cold)
+
+
+def test_a_page_whose_related_list_changed_is_keyed_again_though_none_of_its_articles_changed(site, tmp_path):
+    """An edit to one body can bring that article into another's related list, on a page that
+    showed nothing of it before: the page read that list, so its key is made afresh."""
+    import lxml.html
+
+    words = {"ferry": "harbour ferry dock cranes shipping container port berth tide pilot",
+             "orchard": "orchard apples harvest pickers cider blossom frost growers pears",
+             "museum": "museum exhibition curator paintings gallery sculpture archive visitors",
+             "glacier": "glacier summit avalanche climbers crevasse ridge alpine snowfield"}
+
+    def files(last: str) -> dict[str, str]:
+        made = {"sitegen.yaml": CONFIG}
+        for i, (name, topic, section) in enumerate([("ferry", "ferry", "World"), ("orchard", "orchard", "Business"),
+                                                    ("museum", "museum", "Business"), ("last", last, "Sport")]):
+            made[f"content/{name}.md"] = article_md(f"The {name} story", f"2024-0{i + 1}-01T10:00:00Z", section,
+                                                    body=(words[topic] + ". ") * 6 + f"Filed by the {name} desk.",
+                                                    summary=f"About the {name}.")
+        return made
+
+    root = site(files("glacier"))
+    out = tmp_path / "out"
+    build(root, out)
+
+    def related(folder: Path) -> list[str]:
+        page = lxml.html.parse(str(folder / "2024/01/01/the-ferry-story/index.html")).getroot()
+        return [a.text_content() for a in page.xpath("//a[@class='related-link']")]
+
+    assert "The last story" not in related(out)
+    write_files(root, {"content/last.md": files("ferry")["content/last.md"]})  # now about the ferry too
+    result = build(root, out)
+    assert result.reused > 0  # the basis was the same: the pages that read nothing changed were not keyed
+    assert related(out) == ["The last story"]
+    assert tree(out) == cold_tree(root, tmp_path)

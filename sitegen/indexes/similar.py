@@ -12,6 +12,7 @@ but only the edited articles' words are counted again.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -289,6 +290,27 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         for path, i in self._row.items():
             span = self._span(i)
             yield path, [(arts[j].path, s) for j, s in zip(cols[span].tolist(), scores[span].tolist())]
+
+    def row_digests(self, order: Sequence[Article]) -> bytes:
+        """For each article of ``order``, 16 bytes standing for what ``shown`` gives of its list (the
+        other articles' rows, scores as whole percents, shown words): the next build's page keys
+        take a page as it was when the lists it read have the same digests (see pagekeys)."""
+        codes = np.array([int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
+                          for w in self._vocab] + [0], dtype=np.uint64)  # a word's stable number; -1: none
+        cols = self._cols.astype(np.int32).tobytes()
+        pct = np.rint(self._scores * 100).astype(np.int32).tobytes()
+        words = codes[self._words].tobytes()
+        indptr, row, empty = self._indptr.tolist(), self._row, bytes(16)
+        out = []
+        for article in order:
+            i = row.get(article.path)
+            if i is None:
+                out.append(empty)
+                continue
+            start, stop = indptr[i], indptr[i + 1]
+            out.append(hashlib.blake2b(b"".join((cols[4 * start:4 * stop], pct[4 * start:4 * stop],
+                                                 words[24 * start:24 * stop])), digest_size=16).digest())
+        return b"".join(out)
 
     def state(self) -> tuple:
         """What ``restored`` needs besides the articles: for the result cache."""
