@@ -281,4 +281,4 @@ def _differing(old: bytes, new: bytes, times: int, plus: int) -> Iterable[int]:
 
 
 def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    return _digest16(text.encode("utf-8"))

@@ -297,9 +297,10 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         take a page as it was when the lists it read have the same digests (see pagekeys)."""
         codes = np.array([int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
                           for w in self._vocab] + [0], dtype=np.uint64)  # a word's stable number; -1: none
-        cols = self._cols.astype(np.int32).tobytes()
-        pct = np.rint(self._scores * 100).astype(np.int32).tobytes()
-        words = codes[self._words].tobytes()
+        # per pair: its column, its score in whole percents, its shown words' numbers
+        columns = [self._cols.astype(np.int32), np.rint(self._scores * 100).astype(np.int32), codes[self._words]]
+        widths = [column.itemsize * (column.size // max(1, len(self._cols))) for column in columns]
+        data = [column.tobytes() for column in columns]
         indptr, row, empty = self._indptr.tolist(), self._row, bytes(16)
         out = []
         for article in order:
@@ -308,8 +309,8 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
                 out.append(empty)
                 continue
             start, stop = indptr[i], indptr[i + 1]
-            out.append(hashlib.blake2b(b"".join((cols[4 * start:4 * stop], pct[4 * start:4 * stop],
-                                                 words[24 * start:24 * stop])), digest_size=16).digest())
+            out.append(hashlib.blake2b(b"".join(part[width * start:width * stop] for part, width in zip(data, widths)),
+                                       digest_size=16).digest())
         return b"".join(out)
 
     def state(self) -> tuple:
