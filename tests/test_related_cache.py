@@ -227,11 +227,11 @@ def archive(n: int, seed: int) -> list[Article]:
 
 
 def same_matrix(a: tuple, b: tuple) -> bool:
-    (ta, da, ia, ga), (tb, db, ib, gb) = a, b
+    (ta, ca, da, ia, ga), (tb, cb, db, ib, gb) = a, b
     ta, tb = sp.vstack(ta, format="csr"), sp.vstack(tb, format="csr")  # made batch by batch
     return (ta.shape == tb.shape and ta.dtype == tb.dtype and np.array_equal(ta.indptr, tb.indptr)
             and np.array_equal(ta.indices, tb.indices) and np.array_equal(ta.data, tb.data)
-            and da == db and np.array_equal(ia, ib) and np.array_equal(ga, gb))
+            and ca.terms == cb.terms and da == db and np.array_equal(ia, ib) and np.array_equal(ga, gb))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -14,11 +14,13 @@ from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
 from sitegen.indexes.lazy import np
-from sitegen.indexes.similar import Match, RelatedLists, Vectors, body_groups, compute_related, term_vectors
+from sitegen.indexes.repair import repaired
+from sitegen.indexes.similar import Match, Pairing, RelatedLists, Vectors, body_groups, pair_up, row_ids, term_vectors
 from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key, field_weights, weighed_digest
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
-from sitegen.indexes import similar as similar_module, stories as stories_module, words as words_module
+from sitegen.indexes import (repair as repair_module, similar as similar_module, stories as stories_module,
+                             words as words_module)
 from sitegen.model import Article
 
 
@@ -52,18 +54,20 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
                          bodies: BodyStore) -> tuple[RelatedLists, tuple[Story, ...]]:
     """Computed related articles and stories: the costliest index (seconds at 10,000 articles), so
     kept between builds by a digest of everything they read. An edit to a field that is weighed
-    changes them all (IDF), but each article's counted words are kept too, so only the edited ones
-    are counted again. An edit to a field weighed 0 (a body, when lists go by tags as Hugo's and
-    Pelican's do) keeps them whole."""
+    changes some of them: each article's counted words are kept, so only the edited ones are
+    counted again, and the last build's pairing, so only the lists the edit can reach are
+    computed again (repair.py). An edit to a field weighed 0 (a body, when lists go by tags as
+    Hugo's and Pelican's do) keeps them whole."""
     # Without related pages only the article pages' few are shown; without story pages no story is.
     shown = None if config.pages.related or config.pages.stories else config.related.count
     arts = sorted(articles, key=lambda a: a.sort_key)
     digests = [content_digest(a) for a in arts]
     if results is None:
-        return _computed(articles, config, _vectors(_counts(arts, config, digests, None, bodies), config), shown)
+        counts, _ = _counts(arts, config, digests, None, bodies)
+        return _computed(articles, config, _vectors(counts, config), shown, digests)[:2]
     # Bodies weighed 0 still decide which articles share a body (never related to each other): the
     # groups, not the bodies, are then part of the key, and the groups need the counts.
-    counts = _counts(arts, config, digests, results, bodies) if config.related.body_weight <= 0 else None
+    counts, before = _counts(arts, config, digests, results, bodies) if config.related.body_weight <= 0 else (None, None)
     every = all(weight > 0 for weight in field_weights(config.related))  # then the weighed digests are these
     key = _similar_key(arts, digests if every else [weighed_digest(a, config.related) for a in arts], config,
                        None if counts is None else body_groups(counts.bodies))
@@ -74,11 +78,29 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         similar = RelatedLists.restored(arts, plain_similar)
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
+    pairing_key = _pairing_key(config)
+    last = results.get("pairing", pairing_key)
+    rows = row_ids(arts)
+    if last is not None and last.rows != rows:
+        last = None  # an article added, removed or moved: every list is computed again
     if counts is None:
-        counts = _counts(arts, config, digests, results, bodies)
-    vectors = _vectors(counts, config)
-    del counts  # let go of before pairing: 1.9 GB at a million articles
-    similar, stories = _computed(articles, config, vectors, shown)
+        counts, before = _counts(arts, config, digests, results, bodies)
+    if last is None:
+        before = None  # the last build's word counts are not read again (1.9 GB at a million articles)
+    listed = config.related.listed if shown is None else min(shown, config.related.listed)
+    done = None if counts is None or last is None else repaired(
+        last, arts, rows, counts, before, config.related, listed)
+    del last, before
+    if done is not None:
+        similar, pairing = done
+        stories = build_stories(articles, similar, config.related) if config.pages.stories else ()
+    else:
+        vectors = _vectors(counts, config)
+        del counts  # let go of before pairing: 1.9 GB at a million articles
+        similar, stories, pairing = _computed(articles, config, vectors, shown, digests)
+    if pairing is not None:
+        results.put("pairing", pairing_key, pairing)
+    del pairing
     results.put("related", key, (
         similar.state(),
         tuple((s.slug, s.title, tuple(a.path for a in s.articles)) for s in stories)))
@@ -86,16 +108,17 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
 
 
 def _counts(arts: list[Article], config: Config, digests: list[bytes], results: ResultCache | None,
-            bodies: BodyStore) -> WordCounts | None:
+            bodies: BodyStore) -> tuple[WordCounts | None, WordCounts | None]:
     """The articles' counted words (the last build's kept where the content is the same, and this
-    build's kept for the next); None when no article can have related ones."""
+    build's kept for the next; None when no article can have related ones), and the last build's."""
     if config.related.listed <= 0 or len(arts) < 2:
-        return None
+        return None, None
     words_key = counts_key(config.related)
-    counts = count_words(arts, config.related, digests, results.get("words", words_key) if results else None, bodies)
+    before = results.get("words", words_key) if results else None
+    counts = count_words(arts, config.related, digests, before, bodies)
     if results is not None:
         results.put("words", words_key, counts)
-    return counts
+    return counts, before
 
 
 def _vectors(counts: WordCounts | None, config: Config) -> Vectors | None:
@@ -103,10 +126,19 @@ def _vectors(counts: WordCounts | None, config: Config) -> Vectors | None:
     return None if counts is None else term_vectors(counts, config.related)
 
 
-def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None
-              ) -> tuple[RelatedLists, tuple[Story, ...]]:
-    similar = compute_related(articles, config.related, kept=shown, vectors=vectors)
-    return similar, build_stories(articles, similar, config.related) if config.pages.stories else ()
+def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None,
+              digests: list[bytes]) -> tuple[RelatedLists, tuple[Story, ...], Pairing | None]:
+    similar, pairing = pair_up(articles, config.related, kept=shown, vectors=vectors, digests=digests)
+    return similar, build_stories(articles, similar, config.related) if config.pages.stories else (), pairing
+
+
+def _pairing_key(config: Config) -> bytes:
+    """What a kept Pairing depends on besides the articles: the code that made it and the settings."""
+    h = hashlib.blake2b(digest_size=16)
+    for module in (words_module, similar_module, repair_module):
+        h.update(Path(module.__file__ or "").read_bytes())
+    h.update(repr(config.related).encode("utf-8"))
+    return h.digest()
 
 
 def _similar_key(arts: list[Article], weighed: list[bytes], config: Config, groups: np.ndarray | None) -> bytes:
@@ -114,7 +146,7 @@ def _similar_key(arts: list[Article], weighed: list[bytes], config: Config, grou
     article's path, date, title (stories show it) and the fields it is weighed by (``weighed``: its
     weighed_digest); ``groups``, which articles share a body, when bodies are weighed 0."""
     h = hashlib.blake2b(digest_size=16)
-    for module in (words_module, similar_module, stories_module):
+    for module in (words_module, similar_module, repair_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
     for a, digest in zip(arts, weighed):

@@ -5,18 +5,22 @@ scale), so each article keeps only its K strongest terms and each term only its 
 strongest articles. Candidates then come from one sparse product per chunk of rows, and
 cost grows close to linearly with the archive. The few best candidates of each article
 are rescored exactly, so a score is the true cosine of the two (K-term) vectors and
-``min_score`` means the same thing on any archive. Each article's word counts can be kept
-between builds (WordCounts): an edit changes every IDF, so all the rest is computed again,
-but only the edited articles' words are counted again.
+``min_score`` means the same thing on any archive. Every step works row by row (ties
+broken by the term's key or the row's place, never by where a row was counted), so a row's
+list is the same computed alone: after an edit, repair.py computes again only the rows it
+can reach, from the Pairing the last build kept.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np, sp
@@ -87,46 +91,107 @@ def _top_in_group(indptr: np.ndarray, values: np.ndarray, rows: np.ndarray, k: i
     return (indptr[rows][:, None] + pos)[best > -np.inf]
 
 
-def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[list[sp.csr_matrix], list[str], np.ndarray, np.ndarray]:
-    """(term frequencies, display form per term, is-tag per term, body group per article).
+IDF_STEP = math.log(1.05)  # document frequencies count in steps of 5% (see idf_table)
+
+
+def idf_steps(df: np.ndarray) -> np.ndarray:
+    """Each document frequency's step: how many powers of 1.05 fit in 1 + df (integers compared
+    with integers, so the same df gives the same step on any array, in any order)."""
+    return np.searchsorted(_step_bounds(), df.astype(np.int64) + 1, side="right") - 1
+
+
+def idf_table(n: int) -> np.ndarray:
+    """The IDF of each step: smooth IDF, log((1 + n) / (1 + df)) + 1, with 1 + df rounded down to a
+    power of 1.05. Counting documents in 5% steps changes an IDF by 0.05 at most, and lets an edit
+    that gives one article a new word move that word's IDF only when its count crosses a step
+    (about one edit in twenty for a common word): only then must every article holding it be
+    weighed again (repair.py). Worked out in Python, not by numpy's vector log, whose last bit
+    may differ with the length of the array."""
+    top = math.log1p(n)
+    return np.array([top - step * IDF_STEP + 1.0 for step in range(len(_step_bounds()))])
+
+
+@functools.cache
+def _step_bounds() -> np.ndarray:
+    """The smallest 1 + df of each step: ceil(1.05 ** step), up to past any archive's size."""
+    return np.array([1] + [math.ceil(math.exp(step * IDF_STEP)) for step in range(1, 600)], dtype=np.int64)
+
+
+def _log_table(top: int) -> np.ndarray:
+    """1 + log(c) for each count c up to ``top``: sublinear tf, the same bits in every build."""
+    return np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)])
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The terms (the term matrix's columns) of an archive's words, sorted by key: a term's column
+    follows from the set of terms alone, so ties between terms (the K strongest, the words shown)
+    go the same way whichever articles were counted first or afresh."""
+    terms: list[str]         # term keys, sorted
+    column: np.ndarray       # per word of the WordCounts: its term's column (-1: a stopword or number)
+
+    @classmethod
+    def of(cls, words: Sequence[str], terms: Sequence[str] = ()) -> "Columns":
+        """The columns of ``words``: ``terms`` (kept from the last build), and any new ones among them."""
+        keys = [term_key(word) for word in words]
+        known = set(terms)
+        new = {key for key in keys if key is not None and key not in known}
+        allterms = sorted(known | new) if new else list(terms)
+        at = {term: i for i, term in enumerate(allterms)}
+        column = np.fromiter((-1 if key is None else at[key] for key in keys), dtype=np.int64, count=len(keys))
+        return cls(allterms, column)
+
+
+def display_forms(words: Sequence[str], columns: Columns) -> list[str]:
+    """Each term's display form: the first, in code point order, of its spellings among ``words``
+    (the term key where none is left): a function of the words, not of the order they were counted in."""
+    display = list(columns.terms)
+    best: dict[int, str] = {}
+    for word, col in zip(words, columns.column.tolist()):
+        if col >= 0 and (col not in best or word < best[col]):
+            best[col] = word
+    for col, word in best.items():
+        display[col] = word
+    return display
+
+
+def term_frequencies(counts: WordCounts, config: RelatedConfig, columns: Columns, rows: np.ndarray) -> sp.csr_matrix:
+    """The term frequencies of ``rows`` of ``counts`` (float32 CSR, a row each, in that order).
 
     Words are counted per field with sublinear tf (1 + log count) and weighted by field, so a
     word in the title outweighs many repeats in the body; spellings that fold alike are one
-    term. Terms are numbered in the order first seen, row by row, and show the spelling seen
-    first: the matrix depends only on the rows, not on how ``counts`` numbers its words (kept
-    or counted afresh). Float32 CSR, one matrix per batch of rows: stacking them would hold
-    them twice (2 GB more at a million articles), and ``_weigh`` takes them batch by batch.
+    term. Each row is worked out from its own counts alone, so a row is the same bits whether
+    it is made with every other row (a cold build) or alone (repair.py).
+    """
+    sizes = counts.fields.sum(axis=1)
+    starts = np.cumsum(sizes) - sizes
+    lengths = sizes[rows]
+    ends = np.cumsum(lengths)
+    at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts[rows] - (ends - lengths), lengths)
+    times = counts.count[at]
+    weights = np.array(field_weights(config))
+    val = np.repeat(np.tile(weights, len(rows)), counts.fields[rows].ravel()) * _log_table(
+        int(times.max(initial=0)))[times]
+    indptr = np.concatenate([[0], ends])
+    tf = sp.csr_matrix((val.astype(np.float32), columns.column[counts.word[at]].astype(np.int32), indptr),
+                       shape=(len(rows), max(1, len(columns.terms))))
+    tf.sum_duplicates()  # sums a word's fields and case forms
+    return tf
+
+
+def _tokenise(counts: WordCounts, config: RelatedConfig
+              ) -> tuple[list[sp.csr_matrix], Columns, list[str], np.ndarray, np.ndarray]:
+    """(term frequencies, columns, display form per term, is-tag per term, body group per article).
+
+    Float32 CSR, one matrix per batch of rows: stacking them would hold them twice (2 GB more
+    at a million articles), and ``_weigh`` takes them batch by batch.
     """
     n = len(counts.digests)
-    sizes = counts.fields.sum(axis=1)
-    ends = np.concatenate([[0], np.cumsum(sizes)])
-    batches = [(slice(top, min(top + BATCH, n)), slice(ends[top], ends[min(top + BATCH, n)]))
-               for top in range(0, n, BATCH)]
-    key_of: dict[str | None, int] = {}
-    word_key = np.fromiter((key_of.setdefault(term_key(word), i) for i, word in enumerate(counts.words)),
-                           dtype=np.int64, count=len(counts.words))  # a word's term: the number of its first spelling
-    first = np.full(len(counts.words), ends[-1], dtype=np.int64)  # where each term is first seen
-    for _, at in batches:
-        np.minimum.at(first, word_key[counts.word[at]], np.arange(at.start, at.stop))
-    seen = np.flatnonzero(first < ends[-1])
-    order = seen[np.argsort(first[seen])]  # terms in the order first seen: the columns
-    display = list(map(counts.words.__getitem__, counts.word[first[order]].tolist()))
-    column = np.full(len(counts.words), -1, dtype=np.int32)
-    column[order] = np.arange(len(order), dtype=np.int32)
-    column = column[word_key]  # each word's
-    t = max(1, len(display))
-    weights = np.array(field_weights(config))
-    parts: list[sp.csr_matrix] = []
-    for rows, at in batches:
-        val = np.repeat(np.tile(weights, rows.stop - rows.start), counts.fields[rows].ravel()) * (
-            1.0 + np.log(counts.count[at].astype(np.float64)))
-        indptr = np.concatenate([[0], np.cumsum(sizes[rows])])
-        part = sp.csr_matrix((val.astype(np.float32), column[counts.word[at]], indptr),
-                             shape=(rows.stop - rows.start, t))
-        part.sum_duplicates()  # sums a word's fields and case forms
-        parts.append(part)
-    is_tag = np.fromiter((d.startswith(TAG_PREFIX) for d in display), dtype=bool, count=len(display))
-    return parts, display, is_tag, body_groups(counts.bodies)
+    columns = Columns.of(counts.words)
+    parts = [term_frequencies(counts, config, columns, np.arange(top, min(top + BATCH, n))) for top in range(0, n, BATCH)]
+    display = display_forms(counts.words, columns)
+    is_tag = np.fromiter((d.startswith(TAG_PREFIX) for d in columns.terms), dtype=bool, count=len(columns.terms))
+    return parts, columns, display, is_tag, body_groups(counts.bodies)
 
 
 def body_groups(bodies: Sequence[bytes]) -> np.ndarray:
@@ -136,30 +201,58 @@ def body_groups(bodies: Sequence[bytes]) -> np.ndarray:
     return np.array([seen.setdefault(body, i) if body else -1 - i for i, body in enumerate(bodies)], dtype=np.int64)
 
 
-def _weigh(parts: list[sp.csr_matrix], terms: int) -> sp.csr_matrix:
-    """TF-IDF (smooth idf), the K strongest terms of each row (ties: the term seen first), L2-normalised.
-    ``parts`` (the term frequencies, batch by batch) are let go of as they are weighed."""
+def weigh(tf: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """TF-IDF of each row of ``tf``: its K strongest terms (ties: the term first by key), L2-normalised.
+    Row by row alone: the same bits for a row whatever rows come with it."""
+    weight = tf.data.astype(np.float64) * idf[tf.indices]
+    keep = np.sort(_top_in_rows(tf.indptr, weight, TERMS_PER_ARTICLE))
+    sizes = np.minimum(np.diff(tf.indptr), TERMS_PER_ARTICLE)
+    x = sp.csr_matrix((weight[keep], tf.indices[keep], np.concatenate([[0], np.cumsum(sizes)])), shape=tf.shape)
+    row = np.repeat(np.arange(x.shape[0]), sizes)
+    norms = np.sqrt(np.bincount(row, weights=x.data ** 2, minlength=x.shape[0]))
+    x.data /= norms[row]
+    return x
+
+
+def _weigh(parts: list[sp.csr_matrix], terms: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """(the weighed vectors of every row, each term's document frequency). ``parts`` (the term
+    frequencies, batch by batch) are let go of as they are weighed."""
     n = sum(part.shape[0] for part in parts)
     df = np.zeros(terms, dtype=np.int64)
     for part in parts:
         df += np.bincount(part.indices, minlength=terms)
-    idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-    data, indices, sizes = [], [], []
+    idf = idf_table(n)[idf_steps(df)]
+    done: list[sp.csr_matrix] = []
     parts.reverse()
     while parts:
-        part = parts.pop()
-        weight = part.data.astype(np.float64) * idf[part.indices]
-        keep = np.sort(_top_in_rows(part.indptr, weight, TERMS_PER_ARTICLE))
-        data.append(weight[keep])
-        indices.append(part.indices[keep])
-        sizes.append(np.minimum(np.diff(part.indptr), TERMS_PER_ARTICLE))
-    indptr = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]) if sizes else np.zeros(1, dtype=np.int64)
-    x = sp.csr_matrix((np.concatenate(data) if data else np.empty(0),
-                       np.concatenate(indices) if indices else np.empty(0, dtype=np.int32), indptr), shape=(n, terms))
-    row = np.repeat(np.arange(n), np.diff(x.indptr))
-    norms = np.sqrt(np.bincount(row, weights=x.data ** 2, minlength=n))
-    x.data /= norms[row]
-    return x
+        done.append(weigh(parts.pop(), idf))
+    x = sp.vstack(done, format="csr") if done else sp.csr_matrix((0, terms))
+    return x, df
+
+
+def postings_of(xt: sp.csr_matrix) -> sp.csr_matrix:
+    """The impact-ordered index: each term (a row of ``xt``, the vectors transposed) keeps the
+    articles whose weight for it is at least its M-th largest (all, for a term of M or fewer). Ties
+    at the cut are all kept, so a term's postings follow from its own column alone."""
+    counts = np.diff(xt.indptr)
+    pick = _top_in_rows(xt.indptr, xt.data, POSTINGS_PER_TERM, partial=True)
+    owner = np.searchsorted(xt.indptr, pick, side="right") - 1
+    cut = np.full(xt.shape[0], np.inf)
+    np.minimum.at(cut, owner, xt.data[pick])
+    cut[counts <= POSTINGS_PER_TERM] = -np.inf
+    owner = np.repeat(np.arange(xt.shape[0]), counts)
+    keep = xt.data >= cut[owner]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=xt.shape[0]))])
+    return sp.csr_matrix((xt.data[keep], xt.indices[keep], indptr), shape=xt.shape)
+
+
+def date_decay(apart: np.ndarray, halflife: float) -> np.ndarray:
+    """The date preference of pairs ``apart`` days apart: 0.5 ** (days / halflife), taken by whole
+    days from a table (the same bits on any array)."""
+    far = int(1100 * halflife) + 1  # 0.5 ** 1100 is 0 in a float
+    days = np.minimum(np.rint(np.abs(apart)), far).astype(np.int64)
+    top = int(days.max(initial=0))
+    return np.array([0.5 ** (d / halflife) for d in range(top + 1)])[days]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +262,98 @@ class Vectors:
     display: list[str]    # each term's display form
     is_tag: np.ndarray    # per term: a tag, not a word
     groups: np.ndarray    # per article: its body group (the same body: never related)
+    terms: list[str]      # the columns: term keys, sorted
+    df: np.ndarray        # per term: how many articles hold it
 
 
 def term_vectors(counts: WordCounts, config: RelatedConfig) -> Vectors:
     """The articles' term vectors from their word counts. A caller that lets go of ``counts`` after
     this holds only the vectors (a tenth of the counts) while pairing: 1.9 GB less at a million."""
-    tf, display, is_tag, groups = _tokenise(counts, config)
-    return Vectors(_weigh(tf, max(1, len(display))), display, is_tag, groups)
+    tf, columns, display, is_tag, groups = _tokenise(counts, config)
+    x, df = _weigh(tf, max(1, len(columns.terms)))
+    return Vectors(x, display, is_tag, groups, columns.terms, df)
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Related pairs and the candidates they were chosen from, row by row (rows in CSR order)."""
+    ptr: np.ndarray       # row i's pairs are [ptr[i], ptr[i + 1]), best first
+    cols: np.ndarray      # the other article's row
+    scores: np.ndarray
+    words: np.ndarray     # pairs x 3: the shown words' term columns, -1 where fewer
+    pool_ptr: np.ndarray  # row i's candidates rescored exactly are pool[pool_ptr[i]:pool_ptr[i + 1]]
+    pool: np.ndarray
+    cut: np.ndarray       # per row: the lowest rough score that enters its pool (-inf: any candidate)
+
+    @classmethod
+    def joined(cls, n: int, parts: Sequence[tuple[np.ndarray, ...]]) -> "Pairs":
+        """From each chunk's (rows, cols, scores, words, pool rows, pool, chunk rows, cuts), in row order."""
+        def cat(k: int, dtype: Any, shape: tuple = (0,)) -> np.ndarray:
+            return np.concatenate([p[k] for p in parts]).astype(dtype) if parts else np.empty(shape, dtype=dtype)
+        rows, pool_rows, cut = cat(0, np.int64), cat(4, np.int64), np.full(n, -np.inf)
+        if parts:
+            cut[cat(6, np.int64)] = cat(7, np.float64)
+        return cls(_ptr(rows, n), cat(1, np.int32), cat(2, np.float64), cat(3, np.int32, (0, SHOWN_TERMS)),
+                   _ptr(pool_rows, n), cat(5, np.int32), cut)
+
+    def spliced(self, rows: np.ndarray, new: "Pairs") -> "Pairs":
+        """These pairs with those of ``rows`` (sorted) replaced by ``new``'s (whose rows are just those)."""
+        n = len(self.cut)
+        cut = self.cut.copy()
+        cut[rows] = new.cut
+        ptr, (cols, scores, words) = _splice(self.ptr, (self.cols, self.scores, self.words), rows, new.ptr,
+                                             (new.cols, new.scores, new.words))
+        pool_ptr, (pool,) = _splice(self.pool_ptr, (self.pool,), rows, new.pool_ptr, (new.pool,))
+        assert len(ptr) == len(pool_ptr) == n + 1
+        return Pairs(ptr, cols, scores, words, pool_ptr, pool, cut)
+
+    def lists(self, arts: Sequence[Article], display: list[str]) -> "RelatedLists":
+        used = np.unique(self.words[self.words >= 0])  # only the words shown: the vocabulary is far larger
+        words = np.where(self.words >= 0, np.searchsorted(used, self.words), -1).astype(np.int32)
+        return RelatedLists(arts, self.ptr, self.cols, self.scores, words, list(map(display.__getitem__, used.tolist())))
+
+
+def _ptr(rows: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+
+
+def _splice(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], rows: np.ndarray, new_ptr: np.ndarray,
+            new_arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Row-grouped ``arrays`` (CSR ``ptr``) with the groups of ``rows`` (sorted) replaced by the
+    groups of ``new_arrays`` (``new_ptr``, one group per row of ``rows``)."""
+    n = len(ptr) - 1
+    sizes = np.diff(ptr)
+    owner = np.repeat(np.arange(n), sizes)
+    replaced = np.zeros(n, dtype=bool)
+    replaced[rows] = True
+    keep = ~replaced[owner]
+    new_owner = np.repeat(rows, np.diff(new_ptr))
+    order = np.argsort(np.concatenate([owner[keep], new_owner]), kind="stable")
+    sizes = sizes.copy()
+    sizes[rows] = np.diff(new_ptr)
+    return (np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            tuple(np.concatenate([old[keep], new])[order] for old, new in zip(arrays, new_arrays)))
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    """What the related lists were computed from and found, kept for the next build: an edit then
+    computes again only the rows it can reach (repair.py), not the whole archive."""
+    rows: bytes                  # 16 bytes per row: a digest of its article's path and date (the row order)
+    digests: tuple[bytes, ...]   # per row: the content_digest its words were counted from
+    groups: np.ndarray           # per row: its body group
+    terms: list[str]             # the columns: term keys, sorted
+    df: np.ndarray               # per term: how many rows hold it
+    x: sp.csr_matrix             # the weighed vectors
+    postings: sp.csr_matrix      # terms x rows: the impact-ordered index
+    pairs: Pairs
+    kept: int                    # how many of each list were kept
+
+
+def row_ids(arts: Sequence[Article]) -> bytes:
+    """16 bytes per article standing for its path and date: the rows of a Pairing are these articles."""
+    return b"".join(hashlib.blake2b(repr((a.path, a.date.isoformat())).encode("utf-8"), digest_size=16).digest()
+                    for a in arts)
 
 
 def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: WordCounts | None = None,
@@ -187,29 +365,35 @@ def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: 
     or ``vectors``, term_vectors of them. ``kept``: keep only the first this many of each (the
     same first ones), when no page lists more.
     """
+    return pair_up(articles, config, counts, kept, vectors)[0]
+
+
+def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCounts | None = None,
+            kept: int | None = None, vectors: Vectors | None = None, digests: Sequence[bytes] = ()
+            ) -> tuple[RelatedLists, Pairing | None]:
+    """compute_related, and the Pairing it was found by (None when no article can have related
+    ones); ``digests``: the rows' content digests, for the Pairing."""
     arts = sorted(articles, key=lambda a: a.sort_key)  # row order is the tie-break order
     n = len(arts)
     if n < 2 or config.listed <= 0:
-        return RelatedLists.of_pairs(arts, [], [])
+        return Pairs.joined(n, []).lists(arts, []), None
     if vectors is None:
         if counts is None:
             counts = count_words(arts, config, [content_digest(a) for a in arts])
+        digests = digests or counts.digests
         vectors = term_vectors(counts, config)
         del counts
     if vectors.x.shape[0] != n:
         raise ValueError(f"word counts of {vectors.x.shape[0]} articles given for {n}")
     x, display, is_tag, groups = vectors.x, vectors.display, vectors.is_tag, vectors.groups
-    del vectors
-    if x.nnz == 0:
-        return RelatedLists.of_pairs(arts, [], [])
-    postings = x.T.tocsr()  # terms x articles; each term keeps its M strongest articles (impact order)
-    keep = np.sort(_top_in_rows(postings.indptr, postings.data, POSTINGS_PER_TERM, partial=True))
-    postings = sp.csr_matrix((postings.data[keep], postings.indices[keep], np.concatenate(
-        [[0], np.cumsum(np.minimum(np.diff(postings.indptr), POSTINGS_PER_TERM))])), shape=postings.shape)
+    postings = postings_of(x.T.tocsr())
+    listed = config.listed if kept is None else min(kept, config.listed)
     days = np.array([a.date.timestamp() / 86400.0 for a in arts])
-    parts = list(_all_pairs(n, (x, postings, groups, days, config, is_tag,
-                                config.listed if kept is None else min(kept, config.listed))))
-    return RelatedLists.of_pairs(arts, parts, display)
+    chunks = [np.arange(top, min(top + CHUNK_ROWS, n)) for top in range(0, n, CHUNK_ROWS)]
+    pairs = Pairs.joined(n, list(all_pairs(chunks, (x, postings, groups, days, config, is_tag, listed)))) \
+        if x.nnz else Pairs.joined(n, [])
+    pairing = Pairing(row_ids(arts), tuple(digests), groups, vectors.terms, vectors.df, x, postings, pairs, listed)
+    return pairs.lists(arts, display), pairing
 
 
 class RelatedLists(Mapping[str, tuple[Match, ...]]):
@@ -229,18 +413,6 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         self._indptr = indptr        # row i's pairs are [indptr[i], indptr[i + 1]), best first
         self._cols, self._scores, self._words, self._vocab = cols, scores, words, vocab
         self._row = {self._arts[i].path: i for i in np.flatnonzero(np.diff(indptr)).tolist()}
-
-    @classmethod
-    def of_pairs(cls, arts: Sequence[Article], parts: list[tuple[np.ndarray, ...]], display: list[str]) -> "RelatedLists":
-        """From each chunk's (rows, columns, scores, word numbers), chunks in row order."""
-        rows, cols, scores, words = (np.concatenate([part[k] for part in parts]) if parts else None for k in range(4))
-        if rows is None or not len(rows):
-            return cls(arts, np.zeros(len(arts) + 1, dtype=np.int64), np.empty(0, dtype=np.int32), np.empty(0),
-                       np.empty((0, SHOWN_TERMS), dtype=np.int32), [])
-        used = np.unique(words[words >= 0])  # only the words shown: the vocabulary is far larger
-        words = np.where(words >= 0, np.searchsorted(used, words), -1).astype(np.int32)
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(arts)))]).astype(np.int64)
-        return cls(arts, indptr, cols.astype(np.int32), scores, words, list(map(display.__getitem__, used.tolist())))
 
     def __getitem__(self, path: str) -> tuple[Match, ...]:
         i = self._row[path]
@@ -325,48 +497,56 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
 _forked: tuple | None = None  # what the pair workers read: set before forking, inherited, not pickled
 
 
-def _all_pairs(n: int, inputs: tuple) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+def all_pairs(chunks: Sequence[np.ndarray], inputs: tuple) -> Iterator[tuple[np.ndarray, ...]]:
     """The related pairs of each chunk of rows, chunk by chunk in order; across cores when there are
     many rows (each chunk's sparse products are independent of the others')."""
     global _forked
-    starts = range(0, n, CHUNK_ROWS)
     workers = min(os.cpu_count() or 1, 8)
     _forked = inputs
     try:
-        if n < PARALLEL_FROM or workers < 2:
-            yield from map(_chunk_pairs, starts)
+        if sum(map(len, chunks)) < PARALLEL_FROM or workers < 2:
+            yield from map(_chunk_pairs, chunks)
             return
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_chunk_pairs, starts)
+            yield from pool.imap(_chunk_pairs, chunks)
     finally:
         _forked = None
 
 
-def _chunk_pairs(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, columns, scores, shown words' term numbers) of the pairs of the chunk of rows from ``start``."""
+def _chunk_pairs(rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(rows, columns, scores, shown words' term columns, pool rows, pool, ``rows``, their cuts) of
+    the pairs of a chunk of rows."""
     assert _forked is not None
     x, postings, groups, days, config, is_tag, kept = _forked
-    rows, cols, score, shared = _best_pairs(x, postings, start, groups, days, config, kept)
-    return rows, cols, score, _shared_terms(shared, is_tag)
+    pair_rows, cols, score, shared, pool_rows, pool, cut = _best_pairs(x, postings, rows, groups, days, config, kept)
+    return pair_rows, cols, score, _shared_terms(shared, is_tag), pool_rows, pool, rows, cut
 
 
-def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: np.ndarray, days: np.ndarray,
-                config: RelatedConfig, kept: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix]:
-    """(rows, cols, scores, per-term contributions) of the related pairs of one chunk of rows, best first.
+def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, chunk: np.ndarray, groups: np.ndarray, days: np.ndarray,
+                config: RelatedConfig, kept: int) -> tuple[np.ndarray, ...]:
+    """(rows, cols, scores, per-term contributions, pool rows, pool, cuts) of the related pairs of the
+    rows ``chunk`` (sorted), best first.
 
-    The pruned index gives a lower bound of each score; the best few by that bound (as many
-    for any ``kept``, so the first ones never change) are rescored exactly, filtered by
-    min_score and cut to ``kept``.
+    The pruned index gives a lower bound of each score (the rough score); each row's candidates
+    with a rough score at least its (listed + 16)-th best (ties at the cut all in: the pool) are
+    rescored exactly, filtered by min_score and cut to ``kept``. Every step reads a row's own
+    vector, its candidates' and the postings, never another row of the chunk: a row's list is
+    the same computed alone (repair.py) or with the archive.
     """
-    block = (x[start:start + CHUNK_ROWS] @ postings).tocsr()
-    rows = start + np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    cols = block.indices.astype(np.int64)
+    block = (x[chunk] @ postings).tocsr()
+    local = np.repeat(np.arange(len(chunk)), np.diff(block.indptr))
+    rows, cols = chunk[local], block.indices.astype(np.int64)
     halflife = float(config.date_halflife_days)
-    decay = 0.5 ** (np.abs(days[rows] - days[cols]) / halflife) if halflife > 0 else None
+    decay = date_decay(days[rows] - days[cols], halflife) if halflife > 0 else None
     rough = np.where((cols == rows) | (groups[cols] == groups[rows]), -np.inf,
                      block.data if decay is None else block.data * decay)
-    pool = _top_in_rows(block.indptr, rough, config.listed + POOL_EXTRA, partial=True)
-    pool = pool[np.argsort(rows[pool] * x.shape[0] + cols[pool])]  # by row, then column: the tie-break order
+    size = config.listed + POOL_EXTRA
+    pick = _top_in_rows(block.indptr, rough, size, partial=True)
+    cut = np.full(len(chunk), np.inf)
+    np.minimum.at(cut, local[pick], rough[pick])
+    cut[np.bincount(local[pick], minlength=len(chunk)) < size] = -np.inf  # room for any candidate
+    pool = np.flatnonzero((rough >= cut[local]) & (rough > -np.inf))
+    pool = pool[np.lexsort((cols[pool], local[pool]))]  # by row, then column: the tie-break order
     rows, cols = rows[pool], cols[pool]
     shared = x[rows].multiply(x[cols]).tocsr()  # per-term contributions of each candidate pair
     shared.sort_indices()
@@ -374,9 +554,10 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, start: int, groups: n
     if decay is not None:
         score *= decay[pool]
     score[score < config.min_score] = -np.inf
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows - start, minlength=block.shape[0]))])
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(local[pool], minlength=len(chunk)))])
     final = _top_in_rows(indptr, score, kept)
-    return rows[final], cols[final], score[final], shared[final]
+    final = final[score[final] > -np.inf]
+    return rows[final], cols[final], score[final], shared[final], rows, cols, cut
 
 
 def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Words as related articles count them: each article's words per field (title, summary,
 body, tags), without stopwords, kept between builds (WordCounts) so that an edit counts only
-the edited articles. Counting is half the cost of related articles, and any edit changes every
-IDF, so everything after it is computed again (similar.py).
+the edited articles. Counting is half the cost of computing the related articles of the
+whole archive (similar.py).
 """
 
 from __future__ import annotations
@@ -87,9 +87,9 @@ def counts_key(config: RelatedConfig) -> bytes:
 class WordCounts:
     """Each article's words as counted for related articles, in flat arrays, one row per article.
 
-    Counting is half the cost of related articles, and any edit changes every IDF, so the
-    rest is computed again; these are kept between builds so that an edit counts only the
-    edited articles. Flat arrays, not objects per article: small to keep and quick to load.
+    Counting is half the cost of related articles; these are kept between builds so that an
+    edit counts only the edited articles. Flat arrays, not objects per article: small to keep
+    and quick to load.
     """
 
     words: tuple[str, ...]      # the words below, by number: lowercase, no stopwords, tags as '#tag:key'

@@ -1,0 +1,179 @@
+"""Related lists after an edit, computed again only for the rows the edit can reach.
+
+An edit changes the edited articles' vectors, and through document frequencies the IDF of
+their words; with document frequencies counted in 5% steps (similar.idf_table) an edit
+moves a word's IDF only when its count crosses a step, so most edits leave every other
+vector as it was. A row's list is a function of its own vector, the postings of its terms
+and its candidates' vectors (similar._best_pairs), so the rows to compute again are:
+
+- rows whose vector changed;
+- rows whose pool (the candidates they rescored) holds a row whose vector changed, or a row
+  that entered or left some term's postings;
+- rows for which a changed row, or one that entered some postings, now scores at least the
+  cut of their pool (it may enter it).
+
+Every other row's candidates, their rough scores and so their pool and list are what they
+were. The result is the cold computation's, bit for bit (tests/test_related_repair.py); past
+REPAIR_SHARE of the rows, the whole computation is as quick and is done instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sitegen.config import RelatedConfig
+from sitegen.indexes.lazy import np, sp
+from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
+                                     body_groups, date_decay, display_forms, idf_steps, idf_table, postings_of,
+                                     term_frequencies, weigh)
+from sitegen.indexes.words import TAG_PREFIX, WordCounts
+from sitegen.model import Article
+
+REPAIR_SHARE = 0.25  # past this share of rows to compute again, compute them all (across cores)
+ROUGH_SLACK = 1e-9   # a candidate this close under a pool's cut is taken as reaching it
+
+
+def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCounts, before: WordCounts | None,
+             config: RelatedConfig, kept: int) -> tuple[RelatedLists, Pairing] | None:
+    """The related lists of ``arts`` (newest first; ``rows`` their row_ids; ``counts`` their word
+    counts) from the last build's ``last`` and word counts holding its articles' (``before``):
+    None when this is not an edit of some articles in place (an article added, removed or moved,
+    a body now shared with another) or it reaches too many rows."""
+    n = len(arts)
+    if last.rows != rows or last.kept != kept or len(counts.digests) != n or before is None:
+        return None
+    groups = body_groups(counts.bodies)
+    if not np.array_equal(groups, last.groups):
+        return None
+    edited = np.array([i for i, (a, b) in enumerate(zip(counts.digests, last.digests)) if a != b], dtype=np.int64)
+    if len(edited) > REPAIR_SHARE * n:
+        return None
+    row_before = dict(zip(before.digests, range(len(before.digests))))
+    old_rows = np.array([row_before.get(last.digests[i], -1) for i in edited.tolist()], dtype=np.int64)
+    if (old_rows < 0).any():
+        return None
+    columns = Columns.of(counts.words, last.terms)
+    t = len(columns.terms)
+    old_x, postings, df, words = _renumbered(last, columns.terms)
+    # Document frequencies: the edited rows' terms out, their new terms in.
+    old_tf = term_frequencies(before, config, Columns.of(before.words, columns.terms), old_rows)
+    new_df = (df - np.bincount(old_tf.indices, minlength=t)
+              + np.bincount(term_frequencies(counts, config, columns, edited).indices, minlength=t))
+    if new_df.min(initial=0) < 0:
+        return None
+    steps = idf_steps(new_df)
+    # Rows to weigh again: the edited ones and those holding a term whose IDF moved a step.
+    weighed = np.union1d(edited, _holding(counts, columns, np.flatnonzero(steps != idf_steps(df))))
+    if len(weighed) > REPAIR_SHARE * n:
+        return None
+    fresh = weigh(term_frequencies(counts, config, columns, weighed), idf_table(n)[steps])
+    changed = _changed_rows(old_x, weighed, fresh)
+    x = _rows_replaced(old_x, weighed, fresh) if len(changed) else old_x
+    pairs = replace(last.pairs, words=words)
+    if len(changed):
+        # The postings of the terms the changed rows held or hold now, and who entered or left them.
+        touched = np.union1d(old_x[changed].indices, x[changed].indices)
+        new_postings = postings_of(x.T.tocsr()[touched])
+        entered, left = _moves(postings[touched], new_postings, n)
+        postings = _rows_replaced(postings, touched, new_postings)
+        movers = np.union1d(changed, entered)
+        again = np.union1d(np.union1d(changed, _pooling(pairs, np.union1d(movers, left))),
+                           _reaching(x, postings, movers, pairs.cut, groups, arts, config))
+        if len(again) > REPAIR_SHARE * n:
+            return None
+        is_tag = np.fromiter((term.startswith(TAG_PREFIX) for term in columns.terms), dtype=bool, count=t)
+        days = np.array([a.date.timestamp() / 86400.0 for a in arts])
+        chunks = [again[top:top + CHUNK_ROWS] for top in range(0, len(again), CHUNK_ROWS)]
+        done = all_pairs(chunks, (x, postings, groups, days, config, is_tag, kept))
+        pairs = pairs.spliced(again, Pairs.joined(len(again), [_local(part, again) for part in done]))
+    pairing = Pairing(rows, counts.digests, groups, columns.terms, new_df, x, postings, pairs, kept)
+    return pairs.lists(arts, display_forms(counts.words, columns)), pairing
+
+
+def _renumbered(last: Pairing, terms: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray]:
+    """The last build's vectors, postings, document frequencies and shown words with ``terms`` (the
+    last build's and new ones, sorted) as the columns: each old term's column moves up by the new
+    terms sorted before it, so every row stays in column order."""
+    x, postings, df, words = last.x, last.postings, last.df, last.pairs.words
+    if terms == last.terms:
+        return x, postings, df, words
+    at = {term: i for i, term in enumerate(terms)}
+    to = np.fromiter((at[term] for term in last.terms), dtype=np.int64, count=len(last.terms))
+    t = len(terms)
+    x = sp.csr_matrix((x.data, to[x.indices].astype(x.indices.dtype), x.indptr), shape=(x.shape[0], t))
+    sizes = np.zeros(t, dtype=np.int64)
+    sizes[to] = np.diff(postings.indptr)
+    postings = sp.csr_matrix((postings.data, postings.indices, np.concatenate([[0], np.cumsum(sizes)])),
+                             shape=(t, postings.shape[1]))
+    moved_df = np.zeros(t, dtype=df.dtype)
+    moved_df[to] = df
+    return x, postings, moved_df, np.where(words >= 0, to[words], -1).astype(words.dtype)
+
+
+def _holding(counts: WordCounts, columns: Columns, terms: np.ndarray) -> np.ndarray:
+    """The rows whose counted words hold any of ``terms``."""
+    if not len(terms):
+        return np.empty(0, dtype=np.int64)
+    marked = np.zeros(len(columns.terms) + 1, dtype=bool)  # the last: words that are no term (-1)
+    marked[terms] = True
+    hits = np.flatnonzero(marked[columns.column[counts.word]])
+    return np.unique(np.searchsorted(np.cumsum(counts.fields.sum(axis=1)), hits, side="right"))
+
+
+def _changed_rows(x: sp.csr_matrix, rows: np.ndarray, fresh: sp.csr_matrix) -> np.ndarray:
+    """Those of ``rows`` whose vector in ``fresh`` (a row each) is not the same bits as in ``x``."""
+    old = x[rows]
+    changed = []
+    for k, (a, b, c, d) in enumerate(zip(old.indptr[:-1].tolist(), old.indptr[1:].tolist(),
+                                         fresh.indptr[:-1].tolist(), fresh.indptr[1:].tolist())):
+        if (b - a != d - c or not np.array_equal(old.indices[a:b], fresh.indices[c:d])
+                or not np.array_equal(old.data[a:b], fresh.data[c:d])):
+            changed.append(rows[k])
+    return np.array(changed, dtype=np.int64)
+
+
+def _rows_replaced(m: sp.csr_matrix, rows: np.ndarray, new: sp.csr_matrix) -> sp.csr_matrix:
+    """``m`` with its ``rows`` (sorted) those of ``new`` (a row each)."""
+    indptr, (indices, data) = _splice(m.indptr, (m.indices, m.data), rows, new.indptr, (new.indices, new.data))
+    return sp.csr_matrix((data, indices.astype(m.indices.dtype), indptr), shape=m.shape)
+
+
+def _moves(old: sp.csr_matrix, new: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows that entered, rows that left) the postings of some term, from the old and new postings
+    of the same terms."""
+    def keys(m: sp.csr_matrix) -> np.ndarray:
+        return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
+    a, b = keys(old), keys(new)
+    return np.unique(np.setdiff1d(b, a) % n), np.unique(np.setdiff1d(a, b) % n)
+
+
+def _pooling(pairs: Pairs, marked_rows: np.ndarray) -> np.ndarray:
+    """The rows whose pool holds any of ``marked_rows``."""
+    marked = np.zeros(len(pairs.cut), dtype=bool)
+    marked[marked_rows] = True
+    hits = np.flatnonzero(marked[pairs.pool])
+    return np.unique(np.searchsorted(pairs.pool_ptr, hits, side="right") - 1)
+
+
+def _reaching(x: sp.csr_matrix, postings: sp.csr_matrix, movers: np.ndarray, cut: np.ndarray, groups: np.ndarray,
+              arts: Sequence[Article], config: RelatedConfig) -> np.ndarray:
+    """The rows for which one of ``movers`` now has a rough score (with the date preference) at
+    least their pool's cut: it may enter their pool."""
+    if not len(movers):
+        return np.empty(0, dtype=np.int64)
+    rough = (x @ postings.tocsc()[:, movers]).tocoo()
+    rows, others, value = rough.row.astype(np.int64), movers[rough.col], rough.data
+    halflife = float(config.date_halflife_days)
+    if halflife > 0:
+        days = np.array([arts[i].date.timestamp() / 86400.0 for i in range(len(arts))])
+        value = value * date_decay(days[rows] - days[others], halflife)
+    reach = (value >= cut[rows] - ROUGH_SLACK) & (rows != others) & (groups[rows] != groups[others])
+    return np.unique(rows[reach])
+
+
+def _local(part: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A chunk's pairs (all_pairs) with its rows numbered by their place in ``rows``."""
+    pair_rows, cols, score, words, pool_rows, pool, chunk, cut = part
+    at = np.searchsorted
+    return at(rows, pair_rows), cols, score, words, at(rows, pool_rows), pool, at(rows, chunk), cut
