@@ -24,10 +24,10 @@ from dataclasses import replace
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np, sp
-from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
+from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Csr, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      body_groups, date_decay, display_forms, idf_steps, idf_table, postings_of,
                                      term_frequencies, weigh)
-from sitegen.indexes.words import TAG_PREFIX, WordCounts
+from sitegen.indexes.words import TAG_PREFIX, WordCounts, term_key
 from sitegen.model import Article
 
 REPAIR_SHARE = 0.25  # past this share of rows to compute again, compute them all (across cores)
@@ -57,7 +57,10 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
     t = len(columns.terms)
     old_x, postings, df, words = _renumbered(last, columns.terms)
     # Document frequencies: the edited rows' terms out, their new terms in.
-    old_tf = term_frequencies(before, config, Columns.of(before.words, columns.terms), old_rows)
+    old_columns = _columns_of_rows(before, old_rows, columns.terms)
+    if old_columns is None:
+        return None
+    old_tf = term_frequencies(before, config, old_columns, old_rows)
     new_df = (df - np.bincount(old_tf.indices, minlength=t)
               + np.bincount(term_frequencies(counts, config, columns, edited).indices, minlength=t))
     if new_df.min(initial=0) < 0:
@@ -73,25 +76,27 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
     pairs = replace(last.pairs, words=words)
     if len(changed):
         # The postings of the terms the changed rows held or hold now, and who entered or left them.
-        touched = np.union1d(old_x[changed].indices, x[changed].indices)
-        new_postings = postings_of(x.T.tocsr()[touched])
-        entered, left = _moves(postings[touched], new_postings, n)
+        vectors = x.matrix()  # only now is scipy imported: most edits change no vector
+        touched = np.union1d(old_x.rows(changed).indices, x.rows(changed).indices)
+        new_postings = Csr.of(postings_of(vectors.T.tocsr()[touched]))
+        entered, left = _moves(postings.rows(touched), new_postings, n)
         postings = _rows_replaced(postings, touched, new_postings)
+        index = postings.matrix()
         movers = np.union1d(changed, entered)
         again = np.union1d(np.union1d(changed, _pooling(pairs, np.union1d(movers, left))),
-                           _reaching(x, postings, movers, pairs.cut, groups, arts, config))
+                           _reaching(vectors, index, movers, pairs.cut, groups, arts, config))
         if len(again) > REPAIR_SHARE * n:
             return None
         is_tag = np.fromiter((term.startswith(TAG_PREFIX) for term in columns.terms), dtype=bool, count=t)
         days = np.array([a.date.timestamp() / 86400.0 for a in arts])
         chunks = [again[top:top + CHUNK_ROWS] for top in range(0, len(again), CHUNK_ROWS)]
-        done = all_pairs(chunks, (x, postings, groups, days, config, is_tag, kept))
+        done = all_pairs(chunks, (vectors, index, groups, days, config, is_tag, kept))
         pairs = pairs.spliced(again, Pairs.joined(len(again), [_local(part, again) for part in done]))
     pairing = Pairing(rows, counts.digests, groups, columns.terms, new_df, x, postings, pairs, kept)
     return pairs.lists(arts, display_forms(counts.words, columns)), pairing
 
 
-def _renumbered(last: Pairing, terms: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray]:
+def _renumbered(last: Pairing, terms: list[str]) -> tuple[Csr, Csr, np.ndarray, np.ndarray]:
     """The last build's vectors, postings, document frequencies and shown words with ``terms`` (the
     last build's and new ones, sorted) as the columns: each old term's column moves up by the new
     terms sorted before it, so every row stays in column order."""
@@ -101,14 +106,31 @@ def _renumbered(last: Pairing, terms: list[str]) -> tuple[sp.csr_matrix, sp.csr_
     at = {term: i for i, term in enumerate(terms)}
     to = np.fromiter((at[term] for term in last.terms), dtype=np.int64, count=len(last.terms))
     t = len(terms)
-    x = sp.csr_matrix((x.data, to[x.indices].astype(x.indices.dtype), x.indptr), shape=(x.shape[0], t))
+    x = Csr(x.data, to[x.indices].astype(x.indices.dtype), x.indptr, (x.shape[0], t))
     sizes = np.zeros(t, dtype=np.int64)
     sizes[to] = np.diff(postings.indptr)
-    postings = sp.csr_matrix((postings.data, postings.indices, np.concatenate([[0], np.cumsum(sizes)])),
-                             shape=(t, postings.shape[1]))
+    postings = Csr(postings.data, postings.indices, np.concatenate([[0], np.cumsum(sizes)]), (t, postings.shape[1]))
     moved_df = np.zeros(t, dtype=df.dtype)
     moved_df[to] = df
     return x, postings, moved_df, np.where(words >= 0, to[words], -1).astype(words.dtype)
+
+
+def _columns_of_rows(counts: WordCounts, rows: np.ndarray, terms: list[str]) -> Columns | None:
+    """The columns of the words of ``rows`` of ``counts`` among ``terms`` (others: -1, never read);
+    None if one of them is not among ``terms``. Only these rows' words: the rest may be many."""
+    sizes = counts.fields.sum(axis=1)
+    starts = np.cumsum(sizes) - sizes
+    used = np.unique(np.concatenate([counts.word[start:start + size] for start, size in
+                                     zip(starts[rows].tolist(), sizes[rows].tolist())] + [np.empty(0, dtype=np.int64)]))
+    at = {term: i for i, term in enumerate(terms)}
+    column = np.full(len(counts.words), -1, dtype=np.int64)
+    for word in used.tolist():
+        key = term_key(counts.words[word])
+        if key is not None:
+            if key not in at:
+                return None
+            column[word] = at[key]
+    return Columns(terms, column)
 
 
 def _holding(counts: WordCounts, columns: Columns, terms: np.ndarray) -> np.ndarray:
@@ -121,9 +143,9 @@ def _holding(counts: WordCounts, columns: Columns, terms: np.ndarray) -> np.ndar
     return np.unique(np.searchsorted(np.cumsum(counts.fields.sum(axis=1)), hits, side="right"))
 
 
-def _changed_rows(x: sp.csr_matrix, rows: np.ndarray, fresh: sp.csr_matrix) -> np.ndarray:
+def _changed_rows(x: Csr, rows: np.ndarray, fresh: Csr) -> np.ndarray:
     """Those of ``rows`` whose vector in ``fresh`` (a row each) is not the same bits as in ``x``."""
-    old = x[rows]
+    old = x.rows(rows)
     changed = []
     for k, (a, b, c, d) in enumerate(zip(old.indptr[:-1].tolist(), old.indptr[1:].tolist(),
                                          fresh.indptr[:-1].tolist(), fresh.indptr[1:].tolist())):
@@ -133,16 +155,16 @@ def _changed_rows(x: sp.csr_matrix, rows: np.ndarray, fresh: sp.csr_matrix) -> n
     return np.array(changed, dtype=np.int64)
 
 
-def _rows_replaced(m: sp.csr_matrix, rows: np.ndarray, new: sp.csr_matrix) -> sp.csr_matrix:
+def _rows_replaced(m: Csr, rows: np.ndarray, new: Csr) -> Csr:
     """``m`` with its ``rows`` (sorted) those of ``new`` (a row each)."""
     indptr, (indices, data) = _splice(m.indptr, (m.indices, m.data), rows, new.indptr, (new.indices, new.data))
-    return sp.csr_matrix((data, indices.astype(m.indices.dtype), indptr), shape=m.shape)
+    return Csr(data, indices.astype(m.indices.dtype), indptr, m.shape)
 
 
-def _moves(old: sp.csr_matrix, new: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _moves(old: Csr, new: Csr, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(rows that entered, rows that left) the postings of some term, from the old and new postings
     of the same terms."""
-    def keys(m: sp.csr_matrix) -> np.ndarray:
+    def keys(m: Csr) -> np.ndarray:
         return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
     a, b = keys(old), keys(new)
     return np.unique(np.setdiff1d(b, a) % n), np.unique(np.setdiff1d(a, b) % n)

@@ -20,7 +20,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np, sp
@@ -122,6 +122,39 @@ def _log_table(top: int) -> np.ndarray:
     return np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)])
 
 
+class Csr(NamedTuple):
+    """A sparse matrix as its CSR arrays, in numpy alone: what a rebuild reads and writes of the
+    vectors without importing scipy (a fifth of a second), which only pairing needs."""
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, m: sp.csr_matrix) -> "Csr":
+        return cls(m.data, m.indices, m.indptr, m.shape)
+
+    def matrix(self) -> sp.csr_matrix:
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def rows(self, rows: np.ndarray) -> "Csr":
+        """These rows, in this order."""
+        starts, sizes = self.indptr[rows], np.diff(self.indptr)[rows]
+        ends = np.cumsum(sizes)
+        at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - sizes), sizes)
+        return Csr(self.data[at], self.indices[at], np.concatenate([[0], ends]).astype(np.int64),
+                   (len(rows), self.shape[1]))
+
+    @classmethod
+    def stacked(cls, parts: Sequence["Csr"], width: int) -> "Csr":
+        """The rows of ``parts``, one after another."""
+        if not parts:
+            return cls(np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int64), (0, width))
+        sizes = np.concatenate([np.diff(part.indptr) for part in parts])
+        return cls(np.concatenate([part.data for part in parts]), np.concatenate([part.indices for part in parts]),
+                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), (len(sizes), width))
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """The terms (the term matrix's columns) of an archive's words, sorted by key: a term's column
@@ -155,13 +188,14 @@ def display_forms(words: Sequence[str], columns: Columns) -> list[str]:
     return display
 
 
-def term_frequencies(counts: WordCounts, config: RelatedConfig, columns: Columns, rows: np.ndarray) -> sp.csr_matrix:
+def term_frequencies(counts: WordCounts, config: RelatedConfig, columns: Columns, rows: np.ndarray) -> Csr:
     """The term frequencies of ``rows`` of ``counts`` (float32 CSR, a row each, in that order).
 
     Words are counted per field with sublinear tf (1 + log count) and weighted by field, so a
     word in the title outweighs many repeats in the body; spellings that fold alike are one
-    term. Each row is worked out from its own counts alone, so a row is the same bits whether
-    it is made with every other row (a cold build) or alone (repair.py).
+    term, their values added in the order counted. Each row is worked out from its own counts
+    alone, so a row is the same bits whether it is made with every other row (a cold build) or
+    alone (repair.py).
     """
     sizes = counts.fields.sum(axis=1)
     starts = np.cumsum(sizes) - sizes
@@ -170,17 +204,18 @@ def term_frequencies(counts: WordCounts, config: RelatedConfig, columns: Columns
     at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts[rows] - (ends - lengths), lengths)
     times = counts.count[at]
     weights = np.array(field_weights(config))
-    val = np.repeat(np.tile(weights, len(rows)), counts.fields[rows].ravel()) * _log_table(
-        int(times.max(initial=0)))[times]
-    indptr = np.concatenate([[0], ends])
-    tf = sp.csr_matrix((val.astype(np.float32), columns.column[counts.word[at]].astype(np.int32), indptr),
-                       shape=(len(rows), max(1, len(columns.terms))))
-    tf.sum_duplicates()  # sums a word's fields and case forms
-    return tf
+    val = (np.repeat(np.tile(weights, len(rows)), counts.fields[rows].ravel())
+           * _log_table(int(times.max(initial=0)))[times]).astype(np.float32)
+    t = max(1, len(columns.terms))
+    key = np.repeat(np.arange(len(rows), dtype=np.int64), lengths) * t + columns.column[counts.word[at]]
+    order = np.argsort(key, kind="stable")  # by row, then column; a term's fields and spellings as counted
+    key = key[order]
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.empty(0, dtype=np.int64)
+    data = np.add.reduceat(val[order], first) if len(first) else np.empty(0, dtype=np.float32)
+    return Csr(data, (key[first] % t).astype(np.int32), _ptr(key[first] // t, len(rows)), (len(rows), t))
 
 
-def _tokenise(counts: WordCounts, config: RelatedConfig
-              ) -> tuple[list[sp.csr_matrix], Columns, list[str], np.ndarray, np.ndarray]:
+def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[list[Csr], Columns, list[str], np.ndarray, np.ndarray]:
     """(term frequencies, columns, display form per term, is-tag per term, body group per article).
 
     Float32 CSR, one matrix per batch of rows: stacking them would hold them twice (2 GB more
@@ -201,20 +236,19 @@ def body_groups(bodies: Sequence[bytes]) -> np.ndarray:
     return np.array([seen.setdefault(body, i) if body else -1 - i for i, body in enumerate(bodies)], dtype=np.int64)
 
 
-def weigh(tf: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+def weigh(tf: Csr, idf: np.ndarray) -> Csr:
     """TF-IDF of each row of ``tf``: its K strongest terms (ties: the term first by key), L2-normalised.
     Row by row alone: the same bits for a row whatever rows come with it."""
     weight = tf.data.astype(np.float64) * idf[tf.indices]
     keep = np.sort(_top_in_rows(tf.indptr, weight, TERMS_PER_ARTICLE))
     sizes = np.minimum(np.diff(tf.indptr), TERMS_PER_ARTICLE)
-    x = sp.csr_matrix((weight[keep], tf.indices[keep], np.concatenate([[0], np.cumsum(sizes)])), shape=tf.shape)
-    row = np.repeat(np.arange(x.shape[0]), sizes)
-    norms = np.sqrt(np.bincount(row, weights=x.data ** 2, minlength=x.shape[0]))
-    x.data /= norms[row]
-    return x
+    data = weight[keep]
+    row = np.repeat(np.arange(tf.shape[0]), sizes)
+    data /= np.sqrt(np.bincount(row, weights=data ** 2, minlength=tf.shape[0]))[row]
+    return Csr(data, tf.indices[keep], np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), tf.shape)
 
 
-def _weigh(parts: list[sp.csr_matrix], terms: int) -> tuple[sp.csr_matrix, np.ndarray]:
+def _weigh(parts: list[Csr], terms: int) -> tuple[Csr, np.ndarray]:
     """(the weighed vectors of every row, each term's document frequency). ``parts`` (the term
     frequencies, batch by batch) are let go of as they are weighed."""
     n = sum(part.shape[0] for part in parts)
@@ -222,12 +256,11 @@ def _weigh(parts: list[sp.csr_matrix], terms: int) -> tuple[sp.csr_matrix, np.nd
     for part in parts:
         df += np.bincount(part.indices, minlength=terms)
     idf = idf_table(n)[idf_steps(df)]
-    done: list[sp.csr_matrix] = []
+    done: list[Csr] = []
     parts.reverse()
     while parts:
         done.append(weigh(parts.pop(), idf))
-    x = sp.vstack(done, format="csr") if done else sp.csr_matrix((0, terms))
-    return x, df
+    return Csr.stacked(done, terms), df
 
 
 def postings_of(xt: sp.csr_matrix) -> sp.csr_matrix:
@@ -258,7 +291,7 @@ def date_decay(apart: np.ndarray, halflife: float) -> np.ndarray:
 @dataclass(frozen=True, slots=True)
 class Vectors:
     """Each article's weighted terms (rows newest first), and what pairing needs of the terms."""
-    x: sp.csr_matrix      # articles x terms: TF-IDF of the K strongest terms, L2-normalised
+    x: Csr                # articles x terms: TF-IDF of the K strongest terms, L2-normalised
     display: list[str]    # each term's display form
     is_tag: np.ndarray    # per term: a tag, not a word
     groups: np.ndarray    # per article: its body group (the same body: never related)
@@ -344,8 +377,8 @@ class Pairing:
     groups: np.ndarray           # per row: its body group
     terms: list[str]             # the columns: term keys, sorted
     df: np.ndarray               # per term: how many rows hold it
-    x: sp.csr_matrix             # the weighed vectors
-    postings: sp.csr_matrix      # terms x rows: the impact-ordered index
+    x: Csr                       # the weighed vectors
+    postings: Csr                # terms x rows: the impact-ordered index
     pairs: Pairs
     kept: int                    # how many of each list were kept
 
@@ -385,14 +418,15 @@ def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCoun
         del counts
     if vectors.x.shape[0] != n:
         raise ValueError(f"word counts of {vectors.x.shape[0]} articles given for {n}")
-    x, display, is_tag, groups = vectors.x, vectors.display, vectors.is_tag, vectors.groups
+    x, display, is_tag, groups = vectors.x.matrix(), vectors.display, vectors.is_tag, vectors.groups
     postings = postings_of(x.T.tocsr())
     listed = config.listed if kept is None else min(kept, config.listed)
     days = np.array([a.date.timestamp() / 86400.0 for a in arts])
     chunks = [np.arange(top, min(top + CHUNK_ROWS, n)) for top in range(0, n, CHUNK_ROWS)]
     pairs = Pairs.joined(n, list(all_pairs(chunks, (x, postings, groups, days, config, is_tag, listed)))) \
         if x.nnz else Pairs.joined(n, [])
-    pairing = Pairing(row_ids(arts), tuple(digests), groups, vectors.terms, vectors.df, x, postings, pairs, listed)
+    pairing = Pairing(row_ids(arts), tuple(digests), groups, vectors.terms, vectors.df, vectors.x, Csr.of(postings),
+                      pairs, listed)
     return pairs.lists(arts, display), pairing
 
 
