@@ -14,7 +14,7 @@ from sitegen.errors import Diagnostic
 from sitegen.indexes.dates import DateIndex, build_dates
 from sitegen.indexes.related import RelatedItem, resolve_explicit
 from sitegen.indexes.lazy import np
-from sitegen.indexes.repair import repaired
+from sitegen.indexes.repair import edited_before, repaired
 from sitegen.indexes.similar import Match, Pairing, RelatedLists, Vectors, body_groups, pair_up, row_ids, term_vectors
 from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key, field_weights, weighed_digest
 from sitegen.indexes.stories import Story, build_stories
@@ -84,11 +84,9 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     if last is not None and last.rows != rows:
         last = None  # an article added, removed or moved: every list is computed again
     if counts is None:
-        counts, before = _counts(arts, config, digests, results, bodies)
-    if last is None:
-        before = None  # the last build's word counts are not read again (1.9 GB at a million articles)
+        counts, before = _counts(arts, config, digests, results, bodies, last)
     listed = config.related.listed if shown is None else min(shown, config.related.listed)
-    done = None if counts is None or last is None else repaired(
+    done = None if counts is None or last is None or before is None else repaired(
         last, arts, rows, counts, before, config.related, listed)
     del last, before
     if done is not None:
@@ -108,14 +106,18 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
 
 
 def _counts(arts: list[Article], config: Config, digests: list[bytes], results: ResultCache | None,
-            bodies: BodyStore) -> tuple[WordCounts | None, WordCounts | None]:
+            bodies: BodyStore, last: Pairing | None = None) -> tuple[WordCounts | None, WordCounts | None]:
     """The articles' counted words (the last build's kept where the content is the same, and this
-    build's kept for the next; None when no article can have related ones), and the last build's."""
+    build's kept for the next; None when no article can have related ones), and, for a repair of
+    ``last``, the last build's counts of the articles edited since (only those: the whole of
+    them held while counting raised the peak memory by a sixth)."""
     if config.related.listed <= 0 or len(arts) < 2:
         return None, None
     words_key = counts_key(config.related)
-    before = results.get("words", words_key) if results else None
-    counts = count_words(arts, config.related, digests, before, bodies)
+    kept = [results.get("words", words_key) if results else None]
+    before = edited_before(last, digests, kept[0]) if last is not None and kept[0] is not None else None
+    # popped into the call: count_words lets go of the last build's counts once it has joined them
+    counts = count_words(arts, config.related, digests, kept.pop(), bodies)
     if results is not None:
         results.put("words", words_key, counts)
     return counts, before

@@ -27,7 +27,7 @@ from sitegen.indexes.lazy import np, sp
 from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Csr, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      body_groups, date_decay, display_forms, idf_steps, idf_table, postings_of,
                                      term_frequencies, weigh)
-from sitegen.indexes.words import TAG_PREFIX, WordCounts, term_key
+from sitegen.indexes.words import TAG_PREFIX, WordCounts, take_rows, term_key
 from sitegen.model import Article
 
 REPAIR_SHARE = 0.25  # past this share of rows to compute again, compute them all (across cores)
@@ -91,9 +91,23 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
         days = np.array([a.date.timestamp() / 86400.0 for a in arts])
         chunks = [again[top:top + CHUNK_ROWS] for top in range(0, len(again), CHUNK_ROWS)]
         done = all_pairs(chunks, (vectors, index, groups, days, config, is_tag, kept))
-        pairs = pairs.spliced(again, Pairs.joined(len(again), [_local(part, again) for part in done]))
+        pairs = pairs.spliced(again, Pairs.joined(list(done)))
     pairing = Pairing(rows, counts.digests, groups, columns.terms, new_df, x, postings, pairs, kept)
     return pairs.lists(arts, display_forms(counts.words, columns)), pairing
+
+
+def edited_before(last: Pairing, digests: Sequence[bytes], kept: WordCounts) -> WordCounts | None:
+    """The word counts, from ``kept`` (the last build's), of the articles of ``last`` whose content
+    digest is not ``digests``' (this build's, row by row): what ``repaired`` reads of the last
+    build's counts. None when there are too many, or ``kept`` lacks one."""
+    if len(digests) != len(last.digests):
+        return None
+    edited = [old for old, new in zip(last.digests, digests) if old != new]
+    if len(edited) > REPAIR_SHARE * len(digests):
+        return None
+    row = dict(zip(kept.digests, range(len(kept.digests))))
+    rows = [row.get(digest, -1) for digest in edited]
+    return None if -1 in rows else take_rows(kept, np.array(rows, dtype=np.int64))
 
 
 def _renumbered(last: Pairing, terms: list[str]) -> tuple[Csr, Csr, np.ndarray, np.ndarray]:
@@ -192,10 +206,3 @@ def _reaching(x: sp.csr_matrix, postings: sp.csr_matrix, movers: np.ndarray, cut
         value = value * date_decay(days[rows] - days[others], halflife)
     reach = (value >= cut[rows] - ROUGH_SLACK) & (rows != others) & (groups[rows] != groups[others])
     return np.unique(rows[reach])
-
-
-def _local(part: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    """A chunk's pairs (all_pairs) with its rows numbered by their place in ``rows``."""
-    pair_rows, cols, score, words, pool_rows, pool, chunk, cut = part
-    at = np.searchsorted
-    return at(rows, pair_rows), cols, score, words, at(rows, pool_rows), pool, at(rows, chunk), cut

@@ -319,15 +319,22 @@ class Pairs:
     cut: np.ndarray       # per row: the lowest rough score that enters its pool (-inf: any candidate)
 
     @classmethod
-    def joined(cls, n: int, parts: Sequence[tuple[np.ndarray, ...]]) -> "Pairs":
-        """From each chunk's (rows, cols, scores, words, pool rows, pool, chunk rows, cuts), in row order."""
+    def joined(cls, parts: Sequence[tuple[np.ndarray, ...]]) -> "Pairs":
+        """From each chunk's (pairs per row, cols, scores, words, pool size per row, pool, cuts), chunks
+        in row order (the rows: those of the chunks, one after another)."""
         def cat(k: int, dtype: Any, shape: tuple = (0,)) -> np.ndarray:
-            return np.concatenate([p[k] for p in parts]).astype(dtype) if parts else np.empty(shape, dtype=dtype)
-        rows, pool_rows, cut = cat(0, np.int64), cat(4, np.int64), np.full(n, -np.inf)
-        if parts:
-            cut[cat(6, np.int64)] = cat(7, np.float64)
-        return cls(_ptr(rows, n), cat(1, np.int32), cat(2, np.float64), cat(3, np.int32, (0, SHOWN_TERMS)),
-                   _ptr(pool_rows, n), cat(5, np.int32), cut)
+            return np.concatenate([p[k] for p in parts]).astype(dtype, copy=False) if parts else \
+                np.empty(shape, dtype=dtype)
+        return cls(_ptr_of_sizes(cat(0, np.int64)), cat(1, np.int32), cat(2, np.float64),
+                   cat(3, np.int32, (0, SHOWN_TERMS)), _ptr_of_sizes(cat(4, np.int64)), cat(5, np.int32),
+                   cat(6, np.float64))
+
+    @classmethod
+    def none(cls, n: int) -> "Pairs":
+        """``n`` rows without pairs."""
+        return cls.joined([(np.zeros(n, dtype=np.int32), np.empty(0, dtype=np.int32), np.empty(0),
+                            np.empty((0, SHOWN_TERMS), dtype=np.int32), np.zeros(n, dtype=np.int32),
+                            np.empty(0, dtype=np.int32), np.full(n, -np.inf))])
 
     def spliced(self, rows: np.ndarray, new: "Pairs") -> "Pairs":
         """These pairs with those of ``rows`` (sorted) replaced by ``new``'s (whose rows are just those)."""
@@ -348,6 +355,10 @@ class Pairs:
 
 def _ptr(rows: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+
+
+def _ptr_of_sizes(sizes: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
 
 
 def _splice(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], rows: np.ndarray, new_ptr: np.ndarray,
@@ -409,7 +420,7 @@ def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCoun
     arts = sorted(articles, key=lambda a: a.sort_key)  # row order is the tie-break order
     n = len(arts)
     if n < 2 or config.listed <= 0:
-        return Pairs.joined(n, []).lists(arts, []), None
+        return Pairs.none(n).lists(arts, []), None
     if vectors is None:
         if counts is None:
             counts = count_words(arts, config, [content_digest(a) for a in arts])
@@ -423,8 +434,8 @@ def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCoun
     listed = config.listed if kept is None else min(kept, config.listed)
     days = np.array([a.date.timestamp() / 86400.0 for a in arts])
     chunks = [np.arange(top, min(top + CHUNK_ROWS, n)) for top in range(0, n, CHUNK_ROWS)]
-    pairs = Pairs.joined(n, list(all_pairs(chunks, (x, postings, groups, days, config, is_tag, listed)))) \
-        if x.nnz else Pairs.joined(n, [])
+    pairs = Pairs.joined(list(all_pairs(chunks, (x, postings, groups, days, config, is_tag, listed)))) \
+        if x.nnz else Pairs.none(n)
     pairing = Pairing(row_ids(arts), tuple(digests), groups, vectors.terms, vectors.df, vectors.x, Csr.of(postings),
                       pairs, listed)
     return pairs.lists(arts, display), pairing
@@ -548,12 +559,15 @@ def all_pairs(chunks: Sequence[np.ndarray], inputs: tuple) -> Iterator[tuple[np.
 
 
 def _chunk_pairs(rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(rows, columns, scores, shown words' term columns, pool rows, pool, ``rows``, their cuts) of
-    the pairs of a chunk of rows."""
+    """(pairs per row, columns, scores, shown words' term columns, pool size per row, pool, cuts) of
+    a chunk of rows: the rows are the chunk's, in order (sizes, not row numbers: less to send back)."""
     assert _forked is not None
     x, postings, groups, days, config, is_tag, kept = _forked
     pair_rows, cols, score, shared, pool_rows, pool, cut = _best_pairs(x, postings, rows, groups, days, config, kept)
-    return pair_rows, cols, score, _shared_terms(shared, is_tag), pool_rows, pool, rows, cut
+    def sizes(of: np.ndarray) -> np.ndarray:
+        return np.bincount(np.searchsorted(rows, of), minlength=len(rows)).astype(np.int32)
+    return (sizes(pair_rows), cols.astype(np.int32), score, _shared_terms(shared, is_tag).astype(np.int32),
+            sizes(pool_rows), pool.astype(np.int32), cut)
 
 
 def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, chunk: np.ndarray, groups: np.ndarray, days: np.ndarray,

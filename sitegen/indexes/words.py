@@ -116,7 +116,7 @@ def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Seq
         rows[i] = len(kept.digests) + k
     both = _join(kept, new)
     del kept, new  # a third copy of the arrays would raise the peak memory
-    return replace(_take(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
+    return replace(take_rows(both, np.array(rows, dtype=np.int64)), counted=len(fresh))
 
 
 def _count_across(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
@@ -211,7 +211,7 @@ def _join(a: WordCounts, b: WordCounts) -> WordCounts:
                       np.concatenate([a.count, b.count]))
 
 
-def _take(counts: WordCounts, rows: np.ndarray) -> WordCounts:
+def take_rows(counts: WordCounts, rows: np.ndarray) -> WordCounts:
     """The articles ``rows`` of ``counts``, in that order, with only the words they use (numbered in the same order)."""
     sizes = counts.fields.sum(axis=1)
     starts, lengths = (np.cumsum(sizes) - sizes)[rows], sizes[rows]
