@@ -3,8 +3,10 @@ and still give exactly what a cold build of the same input gives."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -144,7 +146,8 @@ def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
     assert {type(e) for e in again.entries.values()} == {write_module.Entry}
     deps = [e.deps for e in manifest.entries.values()]
     assert b"" in deps and None in deps and any(deps)  # a page made of no article, a copied file, an article's page
-    assert again.record == manifest.record and len(manifest.record) == 4
+    assert again.record == manifest.record and len(manifest.record) == 5
+    assert manifest.record[4] and all(kind in ("section", "tag", "author", "source") for kind, _ in manifest.record[4])
     with pytest.raises(ValueError):  # columns of different lengths are no manifest
         write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None,
                                [-1, -1], b"", None)
@@ -457,13 +460,47 @@ def test_a_body_edit_takes_the_keys_of_the_pages_that_do_not_show_it_unread(root
     again = build(root, tmp_path / "out")  # nothing changed: the shortcut, no keys at all
     assert again.rendered == 0
     edit("Topic 0 words for the story, day 0, and another sentence. " * 10)
-    result = build(root, tmp_path / "out")
+    with terms_digested() as digested:
+        result = build(root, tmp_path / "out")
     assert result.reused > 0 and result.rendered + result.reused <= len(warm)  # a page taken unread is not rendered
+    assert digested == []  # the edited article's page names its terms: their digests are the last build's
     assert tree(tmp_path / "out") == cold_tree(root, tmp_path)
     edit("Topic 0 words for the story, day 0, and another sentence. " * 10, title="Story number 0, retitled")
-    retitled = build(root, tmp_path / "out")
+    with terms_digested() as digested:
+        retitled = build(root, tmp_path / "out")
     assert retitled.reused == 0  # a title is on listings: every key is made afresh
+    assert ("tag", "topic-0") in digested  # and every term's digest, which reads the title
     assert tree(tmp_path / "out") == cold_tree(root, tmp_path)
+
+
+@contextlib.contextmanager
+def terms_digested() -> Iterator[list[tuple[str, str]]]:
+    """The terms whose digests page keys make (from their members) while in the block."""
+    from sitegen import pagekeys
+    from sitegen.indexes import Term
+
+    made: list[tuple[str, str]] = []
+    member = pagekeys.PageKeys._member
+    shared = pagekeys.PageKeys._shared_digest
+
+    def spy(self: pagekeys.PageKeys, value: object) -> str:
+        before = len(calls)
+        digest = shared(self, value)
+        if isinstance(value, Term) and len(calls) > before:
+            made.append((value.kind, value.slug))
+        return digest
+
+    calls: list[object] = []
+
+    def counted(self: pagekeys.PageKeys, article: object) -> bytes:
+        calls.append(article)
+        return member(self, article)
+
+    pagekeys.PageKeys._shared_digest, pagekeys.PageKeys._member = spy, counted  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        pagekeys.PageKeys._shared_digest, pagekeys.PageKeys._member = shared, member  # type: ignore[method-assign]
 
 
 def cold_tree(root: Path, tmp: Path) -> dict[str, bytes]:

@@ -37,9 +37,10 @@ ROUGH_SLACK = 1e-9   # a candidate this close under a pool's cut is taken as rea
 def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCounts, before: WordCounts | None,
              config: RelatedConfig, kept: int) -> tuple[RelatedLists, Pairing] | None:
     """The related lists of ``arts`` (newest first; ``rows`` their row_ids; ``counts`` their word
-    counts) from the last build's ``last`` and word counts holding its articles' (``before``):
-    None when this is not an edit of some articles in place (an article added, removed or moved,
-    a body now shared with another) or it reaches too many rows."""
+    counts), and their Pairing, from the last build's ``last`` and its word counts of (at least)
+    the articles edited since (``before``, edited_before's): None when this is not an edit of
+    some articles in place (an article added, removed or moved, a body now shared with another)
+    or it reaches too many rows."""
     n = len(arts)
     if last.rows != rows or last.kept != kept or len(counts.digests) != n or before is None:
         return None
