@@ -84,7 +84,7 @@ class ArticleCache:
                 self._stale = {_shard(key) for key in self.entries.keys() - kept.keys()}
                 self.entries = kept
 
-    def key_of(self, path: Path, rel: str) -> bytes | None:
+    def key_of(self, path: Path | str, rel: str) -> bytes | None:
         """The key of a file's bytes. Read and digested, unless the last build saw the file with
         the same size, times and inode (as make and git do: at 10,000 articles reading every file
         took 0.4 s of each build). The change time cannot be set back by hand, and a stamp is kept
@@ -92,13 +92,13 @@ class ArticleCache:
         rewrite within one tick of the file system's clock is never missed. None when the cache is
         empty: nothing can be found under the key, so the parse worker reads and keys the file (a
         cold build read every file twice; ``keyed`` then gives the stamp its key)."""
-        st = path.stat()
+        st = os.stat(path)
         stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         known = self.stamps.get(rel)
         if known is not None and known[0] == stamp:
             key: bytes | None = known[1]
         else:
-            key = file_key(rel, path.read_bytes()) if self.entries else None
+            key = file_key(rel, Path(path).read_bytes()) if self.entries else None
         if max(st.st_mtime_ns, st.st_ctime_ns) < self.started_ns - SETTLED_NS:
             self.seen[rel] = (stamp, key)  # type: ignore[assignment]  # a None key is given by keyed()
         return key

@@ -54,10 +54,16 @@ def is_ignored(name: str) -> bool:
 
 def content_files(content: Path) -> list[Path]:
     """Every content file below ``content``, sorted by path parts, skipping ignored names and folders
-    (an ignored folder is not entered). ``os.scandir``: pathlib's ``rglob`` took a third of a second
-    at 10,000 files on every build, and a directory entry tells a file from a folder without a
-    stat (only a symlink is followed to see what it points to). Symlinked folders are not
-    followed; symlinked files are read."""
+    (an ignored folder is not entered)."""
+    return [Path(path) for _, path in _listing(content)]
+
+
+def _listing(content: Path) -> list[tuple[tuple[str, ...], str]]:
+    """(path parts below ``content``, path) of each content file, as ``content_files``, the paths as
+    strings: making 10,000 Path objects was a sixth of an edit's load stage. ``os.scandir``:
+    pathlib's ``rglob`` took a third of a second at 10,000 files on every build, and a directory
+    entry tells a file from a folder without a stat (only a symlink is followed to see what it
+    points to). Symlinked folders are not followed; symlinked files are read."""
     found: list[tuple[tuple[str, ...], str]] = []
     folders: list[tuple[str, tuple[str, ...]]] = [(str(content), ())]
     while folders:
@@ -77,7 +83,7 @@ def content_files(content: Path) -> list[Path]:
             except OSError:  # a broken symlink, or gone since the listing
                 continue
     found.sort()
-    return [Path(path) for _, path in found]
+    return found
 
 
 def static_files(base: Path) -> list[tuple[Path, str]]:
@@ -155,11 +161,12 @@ def settled(article: Article, keep_body: bool = True) -> Article:
                    source=intern(article.source), body_html=article.body_html if keep_body else "")
 
 
-def with_sibling_photo(article: Article, path: Path, content: Path) -> Article:
+def with_sibling_photo(article: Article, path: Path | str, content: Path) -> Article:
     """A scrape names its photo only by caption; an image file beside it with the same name is that photo.
     Looked up on every build (never cached), since the image may come and go on its own."""
     if article.image is None or article.image.src:
         return article
+    path = Path(path)
     for suffix in IMAGE_SUFFIXES:
         sibling = path.with_suffix(suffix)
         if sibling.exists():
@@ -174,8 +181,9 @@ def read_article(path: Path, site: Path, content: Path, config: Config) -> tuple
     return (with_sibling_photo(article, path, content) if article else None), diagnostics
 
 
-def site_rel(path: Path, site: Path) -> str:
-    text, prefix = path.as_posix(), site.as_posix().rstrip("/") + "/"
+def site_rel(path: Path | str, site: Path) -> str:
+    """``path`` relative to ``site`` (as it is when outside it); a string path as os.scandir gives it."""
+    text, prefix = path if isinstance(path, str) else path.as_posix(), site.as_posix().rstrip("/") + "/"
     return text[len(prefix):] if text.startswith(prefix) else text
 
 
@@ -227,18 +235,18 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     assets: list[Asset] = []
     diagnostics: list[Diagnostic] = []
     drafts = 0
-    files = content_files(content) if content.is_dir() else []
-    keyed: list[tuple[Path, str, bytes | None]] = []
+    files = _listing(content) if content.is_dir() else []
+    keyed: list[tuple[str, str, bytes | None]] = []
     jobs: list[Job] = []
-    for path in files:
-        if path.suffix.lower() not in READERS:
-            assets.append(Asset(path, "/" + path.relative_to(content).as_posix()))
+    for parts, path in files:
+        if os.path.splitext(parts[-1])[1].lower() not in READERS:
+            assets.append(Asset(Path(path), "/" + "/".join(parts)))
             continue
         rel = site_rel(path, site)
         key = cache.key_of(path, rel)
         keyed.append((path, rel, key))
         if key is None or cache.get(key) is None:
-            jobs.append((key, path, rel))
+            jobs.append((key, Path(path), rel))
     parsed_as: dict[str, bytes] = {}  # the key of what was parsed, where it is not the key listed
     detach = cache.bodies.takes_bodies()
     bodies: list[tuple[bytes, str]] = []
@@ -271,7 +279,7 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
                   _digest(keyed, parsed_as, assets))
 
 
-def _digest(keyed: list[tuple[Path, str, bytes | None]], parsed_as: dict[str, bytes], assets: list[Asset]) -> bytes:
+def _digest(keyed: list[tuple[str, str, bytes | None]], parsed_as: dict[str, bytes], assets: list[Asset]) -> bytes:
     """What the articles are made of, for ``build``'s check that nothing changed: each article
     file's path and key (of its bytes, as the cache trusts them), and each asset's path (whether
     an image sits beside an article; the copies are checked by their own stamps)."""
