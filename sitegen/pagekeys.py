@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 from sitegen import __version__
 from sitegen.bodies import digest_of
 from sitegen.indexes import Indexes, Story, Term
+from sitegen.indexes.lazy import np
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
 
@@ -137,9 +138,7 @@ class PageKeys:
         first_story = 2 * (len(mine.bodies) // 16)  # 2N: the first story's dep
         changed = {*_differing(record.bodies, mine.bodies, 2, 0), *_differing(record.lists, mine.lists, 2, 1),
                    *(first_story + k for k in _differing(record.stories, mine.stories, 1, 0))}
-        self._kept = {rel: (entry.key, entry.deps) for rel, entry in entries.items()
-                      if entry.deps is not None and entry.key is not None
-                      and changed.isdisjoint(array(DEPS, entry.deps))}
+        self._kept = _unchanged(entries, changed)
         return len(self._kept)
 
     def key(self, page: Page) -> bytes | None:
@@ -252,6 +251,19 @@ class PageKeys:
             self._members.clear()
         self._members[id(article)] = (article, digest)
         return digest
+
+
+def _unchanged(entries: dict[str, Any], changed: set[int]) -> dict[str, tuple[bytes, bytes]]:
+    """output -> (key, deps) of the ``entries`` that have both and none of whose deps is ``changed``:
+    their deps joined and looked up at once (an array per entry was 0.05 s at 10,000 articles)."""
+    keyed = [(rel, entry.key, entry.deps) for rel, entry in entries.items()
+             if entry.deps is not None and entry.key is not None]
+    size = array(DEPS).itemsize
+    deps = np.frombuffer(b"".join(deps for _, _, deps in keyed), dtype=np.dtype(DEPS))
+    owner = np.repeat(np.arange(len(keyed)), [len(deps) // size for _, _, deps in keyed])
+    stale = np.zeros(len(keyed), dtype=bool)
+    stale[owner[np.isin(deps, np.fromiter(changed, dtype=np.int64, count=len(changed)))]] = True
+    return {rel: (key, deps) for (rel, key, deps), old in zip(keyed, stale.tolist()) if not old}
 
 
 def _record(plan: Plan, salt: bytes, indexes: Indexes) -> KeyRecord:
