@@ -69,7 +69,8 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     # groups, not the bodies, are then part of the key, and the groups need the counts.
     counts, before = _counts(arts, config, digests, results, bodies) if config.related.body_weight <= 0 else (None, None)
     every = all(weight > 0 for weight in field_weights(config.related))  # then the weighed digests are these
-    key = _similar_key(arts, digests if every else [weighed_digest(a, config.related) for a in arts], config,
+    rows = row_ids(arts)
+    key = _similar_key(rows, digests if every else [weighed_digest(a, config.related) for a in arts], config,
                        None if counts is None else body_groups(counts.bodies))
     kept = results.get("related", key)
     if kept is not None:
@@ -80,7 +81,6 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         return similar, stories
     pairing_key = _pairing_key(config)
     last = results.get("pairing", pairing_key)
-    rows = row_ids(arts)
     if last is not None and last.rows != rows:
         last = None  # an article added, removed or moved: every list is computed again
     if counts is None:
@@ -143,17 +143,17 @@ def _pairing_key(config: Config) -> bytes:
     return h.digest()
 
 
-def _similar_key(arts: list[Article], weighed: list[bytes], config: Config, groups: np.ndarray | None) -> bytes:
-    """A digest of what related articles and stories read: the code, the settings, and each
-    article's path, date, title (stories show it) and the fields it is weighed by (``weighed``: its
-    weighed_digest); ``groups``, which articles share a body, when bodies are weighed 0."""
+def _similar_key(rows: bytes, weighed: list[bytes], config: Config, groups: np.ndarray | None) -> bytes:
+    """A digest of what related articles and stories read: the code, the settings, each article's
+    path and date (``rows``: row_ids), title (stories show it) and the fields it is weighed by
+    (``weighed``: its weighed_digest); ``groups``, which articles share a body, when bodies are
+    weighed 0."""
     h = hashlib.blake2b(digest_size=16)
     for module in (words_module, similar_module, repair_module, stories_module):
         h.update(Path(module.__file__ or "").read_bytes())
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
-    for a, digest in zip(arts, weighed):
-        h.update(repr((a.path, a.date.isoformat())).encode("utf-8"))
-        h.update(digest)
+    h.update(rows)
+    h.update(b"".join(weighed))
     if groups is not None:
         h.update(groups.astype(np.int64).tobytes())
     return h.digest()

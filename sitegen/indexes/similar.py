@@ -383,7 +383,7 @@ def _splice(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], rows: np.ndarray, n
 class Pairing:
     """What the related lists were computed from and found, kept for the next build: an edit then
     computes again only the rows it can reach (repair.py), not the whole archive."""
-    rows: bytes                  # 16 bytes per row: a digest of its article's path and date (the row order)
+    rows: bytes                  # a digest of each row's article's path and date (row_ids)
     digests: tuple[bytes, ...]   # per row: the content_digest its words were counted from
     groups: np.ndarray           # per row: its body group
     terms: list[str]             # the columns: term keys, sorted
@@ -395,9 +395,11 @@ class Pairing:
 
 
 def row_ids(arts: Sequence[Article]) -> bytes:
-    """16 bytes per article standing for its path and date: the rows of a Pairing are these articles."""
-    return b"".join(hashlib.blake2b(repr((a.path, a.date.isoformat())).encode("utf-8"), digest_size=16).digest()
-                    for a in arts)
+    """A digest of each article's path and date, in order: the rows of a Pairing are these articles."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arts:
+        h.update(f"{a.path}\0{a.date.isoformat()}\0".encode("utf-8", "surrogateescape"))
+    return h.digest()
 
 
 def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: WordCounts | None = None,
