@@ -236,7 +236,11 @@ class ResultCache:
     kept with a digest of its inputs: the same digest gives the result back instead of computing
     it again. One file per name, written atomically when a result is computed anew (not at the
     end of the build: holding them until then raised the peak memory by a tenth). Not ``writable``
-    (``sitegen check``): only read."""
+    (``sitegen check``): only read.
+
+    A file holds the key, then the result, as two pickles: a result whose key is not the one
+    asked for is never read (after an edit the related lists' key is always another; at a
+    million articles their result is half a gigabyte)."""
 
     def __init__(self, site: Path, enabled: bool = True, writable: bool = True):
         self.folder = site / CACHE_DIR
@@ -248,10 +252,11 @@ class ResultCache:
             return None
         try:
             with (self.folder / f"{name}.pickle").open("rb") as f:
-                stored_key, value = pickle.load(f)
+                if pickle.load(f) != key:  # the key, alone (a file of an older sitegen: a tuple, read whole once)
+                    return None
+                return pickle.load(f)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             return None
-        return value if stored_key == key else None
 
     def put(self, name: str, key: bytes, value: Any) -> None:
         if not (self.enabled and self.writable):
@@ -260,7 +265,8 @@ class ResultCache:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump((key, value), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(key, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.folder / f"{name}.pickle")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import article_md, write_files
 from sitegen.build import build
-from sitegen.cache import CACHE_DIR, ArticleCache
+from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache
 from sitegen.config import Config, load_config
 from sitegen.load import load
 
@@ -372,3 +372,39 @@ def test_articles_and_manifest_entries_pickle_as_their_field_values():
         again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert again == value and type(again) is type(value)
         assert value.__reduce__()[1] == tuple(getattr(value, f) for f in type(value).__dataclass_fields__)
+
+
+READ: list[str] = []  # what Loud values were unpickled
+
+
+def _loud(text: str) -> str:
+    READ.append(text)
+    return text
+
+
+class Loud:
+    """A value that tells when it is unpickled."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __reduce__(self) -> tuple:
+        return _loud, (self.text,)
+
+
+def test_a_kept_result_is_read_only_under_its_own_key(tmp_path):
+    """A result kept under one key is given back under it, and not even read under another (after
+    an edit the related lists' key is always new; their result is large at scale). A file of the
+    older format, or damaged, is no result."""
+    results = ResultCache(tmp_path)
+    results.put("related", b"key-1", Loud("lists"))
+    READ.clear()
+    assert results.get("related", b"key-2") is None and READ == []
+    assert results.get("related", b"key-1") == "lists" and READ == ["lists"]
+    (tmp_path / CACHE_DIR / "old.pickle").write_bytes(pickle.dumps((b"key-1", "lists")))
+    assert results.get("old", b"key-1") is None
+    whole = (tmp_path / CACHE_DIR / "related.pickle").read_bytes()
+    (tmp_path / CACHE_DIR / "related.pickle").write_bytes(whole[:-5])
+    assert results.get("related", b"key-1") is None
+    assert ResultCache(tmp_path, enabled=False).get("related", b"key-1") is None
+
