@@ -8,6 +8,7 @@ ready lists here: no template loops over the whole archive.
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
@@ -44,6 +45,12 @@ class _Planner:
         self.article_urls: dict[str, str] = {}
         self.claimed: dict[str, str] = {}
         self.diagnostics: list[Diagnostic] = []
+
+    @functools.cached_property
+    def oldest_first(self) -> list[Article]:
+        """The articles oldest first, ties by path: sorted once, by instants as numbers (sorting
+        by aware datetimes took 0.03 s at 10,000 articles, and articles and aliases each did it)."""
+        return sorted(self.ix.articles, key=lambda a: (a.date.timestamp(), a.path))
 
     def add(self, page: Page) -> bool:
         output = page.output
@@ -85,7 +92,7 @@ class _Planner:
     def articles(self) -> None:
         more, refs = self.article_context, self.article_inputs  # bound once, shared by every article page
         # older articles first, so an older article keeps a contested path
-        for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):
+        for article in self.oldest_first:
             url = self.urls.article(article)
             if self.add(Page(url=url, template="article.html", title=self.title(article.title), source=article.path,
                              description=article.summary, context={"article": article},
@@ -383,7 +390,7 @@ class _Planner:
         """A redirect page at each old path an article lists in ``aliases``. Planned after every
         other page, so an alias never displaces one; a clash is an error at the alias's own line."""
         owners: dict[str, Article] = {}
-        for article in sorted(self.ix.articles, key=lambda a: (a.date, a.path)):  # the older article keeps an alias
+        for article in self.oldest_first:  # the older article keeps an alias
             if article.path not in self.article_urls:
                 continue
             for alias, line in zip(article.aliases, article.alias_lines):
