@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.cache import ResultCache
@@ -64,7 +65,8 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     digests = [content_digest(a) for a in arts]
     if results is None:
         counts, _ = _counts(arts, config, digests, None, bodies)
-        return _computed(articles, config, _vectors(counts, config), shown, digests)[:2]
+        similar, _ = pair_up(articles, config.related, kept=shown, vectors=_vectors(counts, config))
+        return similar, _stories(articles, similar, config)
     # Bodies weighed 0 still decide which articles share a body (never related to each other): the
     # groups, not the bodies, are then part of the key, and the groups need the counts.
     counts, before = _counts(arts, config, digests, results, bodies) if config.related.body_weight <= 0 else (None, None)
@@ -89,13 +91,13 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
     done = None if counts is None or last is None or before is None else repaired(
         last, arts, rows, counts, before, config.related, listed)
     del last, before
-    if done is not None:
-        similar, pairing = done
-        stories = build_stories(articles, similar, config.related) if config.pages.stories else ()
-    else:
+    if done is None:
         vectors = _vectors(counts, config)
         del counts  # let go of before pairing: 1.9 GB at a million articles
-        similar, stories, pairing = _computed(articles, config, vectors, shown, digests)
+        done = pair_up(articles, config.related, kept=shown, vectors=vectors, digests=digests)
+    similar, pairing = done
+    del done
+    stories = _stories(articles, similar, config)
     if pairing is not None:
         results.put("pairing", pairing_key, pairing)
     del pairing
@@ -128,17 +130,21 @@ def _vectors(counts: WordCounts | None, config: Config) -> Vectors | None:
     return None if counts is None else term_vectors(counts, config.related)
 
 
-def _computed(articles: tuple[Article, ...], config: Config, vectors: Vectors | None, shown: int | None,
-              digests: list[bytes]) -> tuple[RelatedLists, tuple[Story, ...], Pairing | None]:
-    similar, pairing = pair_up(articles, config.related, kept=shown, vectors=vectors, digests=digests)
-    return similar, build_stories(articles, similar, config.related) if config.pages.stories else (), pairing
+def _stories(articles: tuple[Article, ...], similar: RelatedLists, config: Config) -> tuple[Story, ...]:
+    return build_stories(articles, similar, config.related) if config.pages.stories else ()
+
+
+def _code(*modules: ModuleType) -> hashlib.blake2b:
+    """A digest begun with the source of ``modules``: what a kept result was computed by."""
+    h = hashlib.blake2b(digest_size=16)
+    for module in modules:
+        h.update(Path(module.__file__ or "").read_bytes())
+    return h
 
 
 def _pairing_key(config: Config) -> bytes:
     """What a kept Pairing depends on besides the articles: the code that made it and the settings."""
-    h = hashlib.blake2b(digest_size=16)
-    for module in (words_module, similar_module, repair_module):
-        h.update(Path(module.__file__ or "").read_bytes())
+    h = _code(words_module, similar_module, repair_module)
     h.update(repr(config.related).encode("utf-8"))
     return h.digest()
 
@@ -148,9 +154,7 @@ def _similar_key(rows: bytes, weighed: list[bytes], config: Config, groups: np.n
     path and date (``rows``: row_ids), title (stories show it) and the fields it is weighed by
     (``weighed``: its weighed_digest); ``groups``, which articles share a body, when bodies are
     weighed 0."""
-    h = hashlib.blake2b(digest_size=16)
-    for module in (words_module, similar_module, repair_module, stories_module):
-        h.update(Path(module.__file__ or "").read_bytes())
+    h = _code(words_module, similar_module, repair_module, stories_module)
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
     h.update(rows)
     h.update(b"".join(weighed))

@@ -25,9 +25,9 @@ from dataclasses import replace
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np, sp
 from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Csr, Pairing, Pairs, RelatedLists, _splice, all_pairs,
-                                     body_groups, date_decay, display_forms, idf_steps, idf_table, postings_of,
-                                     term_frequencies, weigh)
-from sitegen.indexes.words import TAG_PREFIX, WordCounts, take_rows, term_key
+                                     article_days, body_groups, date_decay, display_forms, idf_steps, idf_table,
+                                     postings_of, tag_terms, term_frequencies, weigh)
+from sitegen.indexes.words import WordCounts, take_rows, term_key
 from sitegen.model import Article
 
 REPAIR_SHARE = 0.25  # past this share of rows to compute again, compute them all (across cores)
@@ -84,14 +84,13 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
         postings = _rows_replaced(postings, touched, new_postings)
         index = postings.matrix()
         movers = np.union1d(changed, entered)
+        days = article_days(arts)
         again = np.union1d(np.union1d(changed, _pooling(pairs, np.union1d(movers, left))),
-                           _reaching(vectors, index, movers, pairs.cut, groups, arts, config))
+                           _reaching(vectors, index, movers, pairs.cut, groups, days, config))
         if len(again) > REPAIR_SHARE * n:
             return None
-        is_tag = np.fromiter((term.startswith(TAG_PREFIX) for term in columns.terms), dtype=bool, count=t)
-        days = np.array([a.date.timestamp() / 86400.0 for a in arts])
         chunks = [again[top:top + CHUNK_ROWS] for top in range(0, len(again), CHUNK_ROWS)]
-        done = all_pairs(chunks, (vectors, index, groups, days, config, is_tag, kept))
+        done = all_pairs(chunks, (vectors, index, groups, days, config, tag_terms(columns.terms), kept))
         pairs = pairs.spliced(again, Pairs.joined(list(done)))
     pairing = Pairing(rows, counts.digests, groups, columns.terms, new_df, x, postings, pairs, kept)
     return pairs.lists(arts, display_forms(counts.words, columns)), pairing
@@ -133,10 +132,7 @@ def _renumbered(last: Pairing, terms: list[str]) -> tuple[Csr, Csr, np.ndarray, 
 def _columns_of_rows(counts: WordCounts, rows: np.ndarray, terms: list[str]) -> Columns | None:
     """The columns of the words of ``rows`` of ``counts`` among ``terms`` (others: -1, never read);
     None if one of them is not among ``terms``. Only these rows' words: the rest may be many."""
-    sizes = counts.fields.sum(axis=1)
-    starts = np.cumsum(sizes) - sizes
-    used = np.unique(np.concatenate([counts.word[start:start + size] for start, size in
-                                     zip(starts[rows].tolist(), sizes[rows].tolist())] + [np.empty(0, dtype=np.int64)]))
+    used = np.unique(counts.word[counts.entries(rows)])
     at = {term: i for i, term in enumerate(terms)}
     column = np.full(len(counts.words), -1, dtype=np.int64)
     for word in used.tolist():
@@ -194,7 +190,7 @@ def _pooling(pairs: Pairs, marked_rows: np.ndarray) -> np.ndarray:
 
 
 def _reaching(x: sp.csr_matrix, postings: sp.csr_matrix, movers: np.ndarray, cut: np.ndarray, groups: np.ndarray,
-              arts: Sequence[Article], config: RelatedConfig) -> np.ndarray:
+              days: np.ndarray, config: RelatedConfig) -> np.ndarray:
     """The rows for which one of ``movers`` now has a rough score (with the date preference) at
     least their pool's cut: it may enter their pool."""
     if not len(movers):
@@ -203,7 +199,6 @@ def _reaching(x: sp.csr_matrix, postings: sp.csr_matrix, movers: np.ndarray, cut
     rows, others, value = rough.row.astype(np.int64), movers[rough.col], rough.data
     halflife = float(config.date_halflife_days)
     if halflife > 0:
-        days = np.array([arts[i].date.timestamp() / 86400.0 for i in range(len(arts))])
         value = value * date_decay(days[rows] - days[others], halflife)
     reach = (value >= cut[rows] - ROUGH_SLACK) & (rows != others) & (groups[rows] != groups[others])
     return np.unique(rows[reach])

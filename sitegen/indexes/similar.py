@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np, sp
 from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, content_digest, count_words, field_weights,
-                                   tag_map, term_key)
+                                   spans, tag_map, term_key)
 from sitegen.model import Article
 
 
@@ -139,11 +139,9 @@ class Csr(NamedTuple):
 
     def rows(self, rows: np.ndarray) -> "Csr":
         """These rows, in this order."""
-        starts, sizes = self.indptr[rows], np.diff(self.indptr)[rows]
-        ends = np.cumsum(sizes)
-        at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - sizes), sizes)
-        return Csr(self.data[at], self.indices[at], np.concatenate([[0], ends]).astype(np.int64),
-                   (len(rows), self.shape[1]))
+        sizes = np.diff(self.indptr)[rows]
+        at = spans(self.indptr[rows], sizes)
+        return Csr(self.data[at], self.indices[at], _ptr_of_sizes(sizes), (len(rows), self.shape[1]))
 
     @classmethod
     def stacked(cls, parts: Sequence["Csr"], width: int) -> "Csr":
@@ -197,17 +195,14 @@ def term_frequencies(counts: WordCounts, config: RelatedConfig, columns: Columns
     alone, so a row is the same bits whether it is made with every other row (a cold build) or
     alone (repair.py).
     """
-    sizes = counts.fields.sum(axis=1)
-    starts = np.cumsum(sizes) - sizes
-    lengths = sizes[rows]
-    ends = np.cumsum(lengths)
-    at = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts[rows] - (ends - lengths), lengths)
+    at = counts.entries(rows)
     times = counts.count[at]
     weights = np.array(field_weights(config))
     val = (np.repeat(np.tile(weights, len(rows)), counts.fields[rows].ravel())
            * _log_table(int(times.max(initial=0)))[times]).astype(np.float32)
     t = max(1, len(columns.terms))
-    key = np.repeat(np.arange(len(rows), dtype=np.int64), lengths) * t + columns.column[counts.word[at]]
+    key = np.repeat(np.arange(len(rows), dtype=np.int64), counts.fields[rows].sum(axis=1)) * t + \
+        columns.column[counts.word[at]]
     order = np.argsort(key, kind="stable")  # by row, then column; a term's fields and spellings as counted
     key = key[order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.empty(0, dtype=np.int64)
@@ -225,8 +220,17 @@ def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[list[Csr], Col
     columns = Columns.of(counts.words)
     parts = [term_frequencies(counts, config, columns, np.arange(top, min(top + BATCH, n))) for top in range(0, n, BATCH)]
     display = display_forms(counts.words, columns)
-    is_tag = np.fromiter((d.startswith(TAG_PREFIX) for d in columns.terms), dtype=bool, count=len(columns.terms))
-    return parts, columns, display, is_tag, body_groups(counts.bodies)
+    return parts, columns, display, tag_terms(columns.terms), body_groups(counts.bodies)
+
+
+def tag_terms(terms: Sequence[str]) -> np.ndarray:
+    """Per term: a tag, not a word (tags are never shown as shared words)."""
+    return np.fromiter((term.startswith(TAG_PREFIX) for term in terms), dtype=bool, count=len(terms))
+
+
+def article_days(arts: Sequence[Article]) -> np.ndarray:
+    """Each article's date in days since the epoch, for the date preference."""
+    return np.array([a.date.timestamp() / 86400.0 for a in arts])
 
 
 def body_groups(bodies: Sequence[bytes]) -> np.ndarray:
@@ -354,7 +358,8 @@ class Pairs:
 
 
 def _ptr(rows: np.ndarray, n: int) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+    """CSR row pointers of entries owned by ``rows`` (sorted), for ``n`` rows."""
+    return _ptr_of_sizes(np.bincount(rows, minlength=n))
 
 
 def _ptr_of_sizes(sizes: np.ndarray) -> np.ndarray:
@@ -434,7 +439,7 @@ def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCoun
     x, display, is_tag, groups = vectors.x.matrix(), vectors.display, vectors.is_tag, vectors.groups
     postings = postings_of(x.T.tocsr())
     listed = config.listed if kept is None else min(kept, config.listed)
-    days = np.array([a.date.timestamp() / 86400.0 for a in arts])
+    days = article_days(arts)
     chunks = [np.arange(top, min(top + CHUNK_ROWS, n)) for top in range(0, n, CHUNK_ROWS)]
     pairs = Pairs.joined(list(all_pairs(chunks, (x, postings, groups, days, config, is_tag, listed)))) \
         if x.nnz else Pairs.none(n)
@@ -605,8 +610,7 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, chunk: np.ndarray, gr
         score *= decay[pool]
     score[score < config.min_score] = -np.inf
     indptr = np.concatenate([[0], np.cumsum(np.bincount(local[pool], minlength=len(chunk)))])
-    final = _top_in_rows(indptr, score, kept)
-    final = final[score[final] > -np.inf]
+    final = _top_in_rows(indptr, score, kept)  # leaves out the -inf ones
     return rows[final], cols[final], score[final], shared[final], rows, cols, cut
 
 

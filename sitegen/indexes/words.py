@@ -100,6 +100,18 @@ class WordCounts:
     count: np.ndarray           # and how many times it occurs in that field
     counted: int = 0            # articles counted anew (the others were kept from the last build)
 
+    def entries(self, rows: np.ndarray) -> np.ndarray:
+        """Where the counted words of ``rows`` are in ``word`` and ``count``, row after row."""
+        sizes = self.fields.sum(axis=1)
+        return spans((np.cumsum(sizes) - sizes)[rows], sizes[rows])
+
+
+def spans(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions of the spans [start, start + size), one after another: the entries of some
+    rows of a row-grouped array."""
+    ends = np.cumsum(sizes)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - sizes), sizes)
+
 
 def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Sequence[bytes],
                 kept: WordCounts | None = None, bodies: BodyStore = NO_BODIES) -> WordCounts:
@@ -219,9 +231,7 @@ def take_rows(counts: WordCounts, rows: np.ndarray) -> WordCounts:
     times = np.empty(len(word), dtype=counts.count.dtype)
     done = 0
     for top in range(0, len(rows), BATCH):  # in batches: bounds the temporary index arrays
-        start, length = starts[top:top + BATCH], lengths[top:top + BATCH]
-        ends = np.cumsum(length)
-        at = np.arange(ends[-1]) + np.repeat(start - (ends - length), length)  # the spans of these rows
+        at = spans(starts[top:top + BATCH], lengths[top:top + BATCH])  # the entries of these rows
         word[done:done + len(at)] = counts.word[at]
         times[done:done + len(at)] = counts.count[at]
         done += len(at)
