@@ -21,12 +21,12 @@ from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
-from sitegen.pagekeys import PageKeys, digest_files, template_salt
+from sitegen.pagekeys import PageKeys, Prepared, digest_files, kept_keys, prepare, template_salt
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_folders, theme_dir
 from sitegen import __version__
-from sitegen.write import Written, check_output, previous, prune_manifests, unchanged, write_site
+from sitegen.write import Manifest, Written, check_output, previous, prune_manifests, unchanged, write_site, written_as
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,7 @@ class BuildResult:
     rendered: int = 0  # pages rendered; the others' keys showed them unchanged
     reused: int = 0    # pages whose key was the last build's, taken unread: nothing they are made of changed
     timings: tuple[tuple[str, float], ...] = ()  # (stage, seconds) in order: load, indexes, plan, pages, search
+    planned: int = 0   # pages planned: all, or those a narrow plan made (see plan_site)
 
     @property
     def errors(self) -> int:
@@ -132,19 +133,62 @@ def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache,
 
 
 def plan_gathered(gathered: Gathered, config: Config, *, cache: ArticleCache, results: ResultCache | None,
-                  clock: Stopwatch) -> Planned:
-    """The indexes and the page plan of what ``gather`` read."""
+                  clock: Stopwatch, narrow: "Narrowing | None" = None) -> Planned:
+    """The indexes and the page plan of what ``gather`` read: a narrow one when ``narrow`` finds
+    which pages it needs (see ``Narrowing``)."""
     loaded, scheduled = gathered.loaded, gathered.scheduled
     indexes, index_problems = build_indexes(loaded.articles, config, hidden=scheduled.held, results=results,
                                             bodies=cache.bodies)
     give_back_memory()
     clock.lap("indexes")
     provided = frozenset(rel for _, rel in gathered.statics + gathered.contents)
-    plan, plan_problems = plan_site(config, indexes, gathered.build_time, provided, gathered.messages, cache.bodies)
+    plan, plan_problems = plan_site(config, indexes, gathered.build_time, provided, gathered.messages, cache.bodies,
+                                    narrow.wanted(indexes) if narrow else None)
     clock.lap("plan")
     return Planned(loaded, indexes, gathered.build_time, gathered.statics, gathered.contents, plan, scheduled,
                    gathered.messages, gathered.message_problems, tuple(index_problems), tuple(plan_problems),
                    clock.laps, cache.bodies)
+
+
+def whole_plan(planned: Planned, config: Config) -> Planned:
+    """``planned`` with the whole plan in place of a narrow one."""
+    plan, problems = plan_site(config, planned.indexes, planned.build_time, planned.provided, planned.messages,
+                               planned.bodies)
+    return replace(planned, plan=plan, plan_problems=tuple(problems))
+
+
+class Narrowing:
+    """Which pages a rebuild plans (see plan_site): when the last build into the output left a
+    record of its page keys, the pages whose kept key a changed body, related list or story
+    reads, the pages it could not key, and those whose file is no longer as it wrote it. The rest
+    are carried over as they are, if this build's basis proves to be the last one's once planned;
+    if not, the build plans again, whole. An edit to one body at 10,000 articles plans about 30
+    of 15,000 pages: 0.3 s less planning, and 14,900 pages fewer to go through while writing."""
+
+    def __init__(self, old: Manifest | None, output: Path):
+        self.old, self.output = old, output
+        self.prepared: Prepared | None = None
+        self.kept: dict[str, tuple[bytes, bytes]] | None = None  # output -> (key, deps) of the pages carried
+
+    def wanted(self, indexes: Indexes) -> frozenset[str] | None:
+        """The output paths to plan, or None: the whole plan (no record, or of other articles)."""
+        self.prepared = prepared = prepare(indexes)
+        old = self.old
+        last = old.inputs[1] if old is not None and old.inputs else None
+        if not isinstance(last, Replay) or not hasattr(last, "plan_problems"):  # (a Replay of an older sitegen)
+            return None
+        assert old is not None
+        kept = kept_keys(old.entries, old.record, prepared)
+        if kept is None:
+            return None
+        self.kept = {rel: kept[rel] for rel in written_as(self.output, old.entries, kept)}
+        return frozenset(old.entries.keys() - self.kept.keys())
+
+    def stands(self, keys: PageKeys) -> bool:
+        """Whether this build's basis is the last one's: the narrow plan's pages and the carried
+        ones are then the whole plan's."""
+        return (self.kept is not None and self.old is not None and keys.record is not None
+                and isinstance(self.old.record, tuple) and self.old.record[0] == keys.record.basis)
 
 
 def give_back_memory() -> None:
@@ -225,16 +269,37 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         prune_manifests(articles_cache.folder, MANIFESTS)
         clock.lap("unchanged")
         return _replayed(out, gathered, same, strict, started, clock.laps)
+    old = previous(out, manifest)
+    narrow = Narrowing(old, out) if cache else None
     planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
-                            clock=clock)
+                            clock=clock, narrow=narrow)
     scheduled = planned.scheduled
     articles_cache.save()
     articles_cache.release()
     clock = Stopwatch()
-    loaded, plan, build_time, statics, contents = (planned.loaded, planned.plan, planned.build_time,
-                                                   planned.statics, planned.contents)
+    copies, renamed = fingerprint(planned.statics) if fingerprint_assets else (planned.statics, {})
+    from sitegen.render import Renderer  # Jinja only here: a build that finds nothing changed never imports it
+
+    salt = template_salt(template_folders(site), config, planned.build_time, renamed, planned.messages.locale,
+                         sorted(planned.messages.texts.items()))
+    prepared = narrow.prepared if narrow else None
+    keys = PageKeys(planned.plan, salt, planned.indexes, planned.provided, prepared)
+    carried: list[str] = []
+    if planned.plan.wanted is not None:
+        if narrow is not None and narrow.stands(keys):  # the last build's plan but these pages: its problems stand
+            assert old is not None and narrow.kept is not None
+            carried = list(narrow.kept)
+            last: Replay = old.inputs[1]  # type: ignore[index]
+            planned = replace(planned, plan_problems=last.plan_problems)
+        else:  # another basis: the last build's plan does not stand
+            clock.lap("pages")
+            planned = whole_plan(planned, config)
+            clock.lap("plan")
+            keys = PageKeys(planned.plan, salt, planned.indexes, planned.provided, prepared)
+    loaded, plan, build_time, contents = (planned.loaded, planned.plan, planned.build_time,
+                                          planned.contents)
     diagnostics = planned.diagnostics
-    html_pages = sum(page.output.endswith(".html") for page in plan.pages)
+    html_pages = sum(page.output.endswith(".html") for page in plan.pages) + sum(rel.endswith(".html") for rel in carried)
 
     reused = 0
 
@@ -243,35 +308,34 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
                            diagnostics, time.perf_counter() - started, written is not None,
                            len(scheduled.held), scheduled.next_change, scheduled.rebuild_at,
                            *((written.changed, written.removed, written.rendered) if written else (0, 0, 0)),
-                           reused, planned.timings + clock.laps)
+                           reused, _merged(planned.timings + clock.laps), len(plan.pages))
 
     if strict and any(d.is_error for d in diagnostics):
         raise StrictFailure(result(0, None))
-    copies, renamed = fingerprint(statics) if fingerprint_assets else (statics, {})
-    from sitegen.render import Renderer  # Jinja only here: a build that finds nothing changed never imports it
-
     renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies,
                         compiled=articles_cache.folder if cache else None)
     copies += contents
-    keys = PageKeys(plan, template_salt(renderer.template_folders, config, build_time, renamed,
-                                        planned.messages.locale, sorted(planned.messages.texts.items())),
-                    planned.indexes, planned.provided)
-    old = previous(out, manifest)
-    reused = keys.reuse(old.entries if old else None, old.record if old else None)
+    reused = keys.reuse(old.entries if old else None, old.record if old else None,
+                        narrow.kept if carried and narrow else None)
     # Pagefind needs to read only article pages; with none, it reads the rest so that it
     # still writes its (empty) index and search UI, which the search page loads.
     search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
 
+    searched: list[bool] = []
+
     def search(site: Path, bundle: Path) -> int:  # the pages stage ends where Pagefind starts
         clock.lap("pages")
+        searched.append(True)
         return index_site(site, bundle, glob=search_glob)
 
-    replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])))
+    replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])),
+                    planned.plan_problems)
     written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
                          deps_of=keys.deps, record=tuple(keys.record) if keys.record else None, old=old,
                          copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
-                         finish=search if config.search else None, inputs=(inputs, replay) if inputs else None)
-    clock.lap("search" if any(stage == "pages" for stage, _ in clock.laps) else "pages")
+                         finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
+                         carried=carried)
+    clock.lap("search" if searched else "pages")
     record(out, scheduled.next_change)
     if cache:
         prune_manifests(articles_cache.folder, MANIFESTS)
@@ -285,6 +349,7 @@ class Replay:
     articles: int
     pages: int
     problems: tuple[Diagnostic, ...]  # of the indexes and the plan
+    plan_problems: tuple[Diagnostic, ...] = ()  # of the plan alone: a narrow plan's, when it stands (see Narrowing)
 
 
 def _replayed(out: Path, gathered: Gathered, same: tuple[Replay, int], strict: bool, started: float,
@@ -298,6 +363,14 @@ def _replayed(out: Path, gathered: Gathered, same: tuple[Replay, int], strict: b
         raise StrictFailure(replace(result, written=False))
     record(out, scheduled.next_change)
     return result
+
+
+def _merged(laps: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """Stages in order, each once: a narrow plan that did not stand is timed with the whole one."""
+    merged: dict[str, float] = {}
+    for stage, seconds in laps:
+        merged[stage] = merged.get(stage, 0.0) + seconds
+    return tuple(merged.items())
 
 
 _CODE: list[bytes] = []  # the digest of sitegen's own files, made once per process

@@ -144,7 +144,8 @@ def run_build(args: argparse.Namespace) -> int:
     _report(result, quiet=args.quiet)
     if args.timings:
         stages = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings)
-        print(f"stages: {stages}; {result.rendered} pages rendered, {result.reused} keys kept unread")
+        print(f"stages: {stages}; {result.planned} pages planned, {result.rendered} rendered, "
+              f"{result.reused} keys kept unread")
     return 1 if result.errors else 0
 
 

@@ -66,7 +66,7 @@ _PLANNED_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Artic
 class KeyRecord(NamedTuple):
     """What one build's page keys were made of besides each page's own deps, kept with its manifest
     (as a plain tuple: a build that finds nothing changed reads the manifest without this module)."""
-    basis: bytes   # the salt, and all the plan is made of but the articles' bodies and related lists
+    basis: bytes   # the salt, and all the plan is made of but the articles' bodies and related lists (with ``articles``)
     bodies: bytes  # 16 bytes per article (the index's order): its body and reading time
     lists: bytes   # 16 bytes per article: its related list as pages show it (RelatedLists.row_digests), its story
     stories: bytes  # 16 bytes per story: its title and articles
@@ -74,6 +74,17 @@ class KeyRecord(NamedTuple):
     # basis gives every term the same members): an edited article's page names its terms, whose
     # digests read all their members (0.1 s after an edit at 10,000 articles)
     terms: dict[tuple[str, str], str]
+    articles: bytes  # the part of the basis made before the plan: every article's fields but its body (``Prepared``)
+
+
+class Prepared(NamedTuple):
+    """What a KeyRecord is made of besides the plan and the salt, made from the indexes alone
+    before planning (``prepare``): the last build's record tells from it whether its plan can
+    stand, and which of its pages a narrow plan must make (see build.Narrowing)."""
+    articles: bytes  # every article's fields in order but its body, the explicit references, the stories' slugs
+    bodies: bytes    # 16 bytes per article: its body and reading time
+    lists: bytes     # 16 bytes per article: its related list as pages show it, its story
+    stories: bytes   # 16 bytes per story: its title and articles
 
 
 class Unkeyable(TypeError):
@@ -109,7 +120,8 @@ class PageKeys:
     module's notes): ``record`` then stands for this build, and ``reuse`` takes the keys of the
     last build's pages whose deps did not change."""
 
-    def __init__(self, plan: Plan, salt: bytes, indexes: Indexes | None = None, provided: Iterable[str] = ()):
+    def __init__(self, plan: Plan, salt: bytes, indexes: Indexes | None = None, provided: Iterable[str] = (),
+                 prepared: Prepared | None = None):
         self.urls = plan.urls
         # id -> (the object, kept alive so ids stay unique; its digest; its dep): articles, terms and stories
         self._shared: dict[int, tuple[Any, str, int]] = {}
@@ -122,23 +134,30 @@ class PageKeys:
         self._last: tuple[Page | None, bytes | None] = (None, None)
         self.salt = salt + _digest(self.text([plan.nav, plan.feeds, plan.indexes]))
         # ``provided``: the output paths of copied files, which decide whether some pages are made
-        self.record = _record(plan, self.salt + repr(sorted(provided)).encode("utf-8", "surrogateescape"), indexes) \
-            if indexes is not None else None
+        if indexes is not None:
+            made = prepared or prepare(indexes)
+            self.record: KeyRecord | None = KeyRecord(
+                _basis(plan, self.salt + repr(sorted(provided)).encode("utf-8", "surrogateescape"), made.articles),
+                *made[1:], {}, made.articles)
+        else:
+            self.record = None
 
-    def reuse(self, entries: dict[str, Any] | None, record: Any) -> int:
+    def reuse(self, entries: dict[str, Any] | None, record: Any, kept: dict[str, tuple[bytes, bytes]] | None = None) -> int:
         """Take the keys of ``entries`` (the last build's manifest, made with ``record``) whose deps
-        did not change, when this build's basis is that build's; returns how many."""
+        did not change, when this build's basis is that build's; returns how many. ``kept``: what
+        ``kept_keys`` found of the same entries, when the caller asked it first."""
         mine = self.record
         if mine is None or not entries or not isinstance(record, tuple) or len(record) != len(KeyRecord._fields):
             return 0
         record = KeyRecord(*record)
-        if record.basis != mine.basis or any(len(old) != len(new) for old, new in zip(record[1:4], mine[1:4])):
+        if record.basis != mine.basis:
             return 0
+        if kept is None:
+            kept = kept_keys(entries, record, Prepared(mine.articles, *mine[1:4]))
+            if kept is None:
+                return 0
         mine.terms.update(record.terms)
-        first_story = 2 * (len(mine.bodies) // 16)  # 2N: the first story's dep
-        changed = {*_differing(record.bodies, mine.bodies, 2, 0), *_differing(record.lists, mine.lists, 2, 1),
-                   *(first_story + k for k in _differing(record.stories, mine.stories, 1, 0))}
-        self._kept = _unchanged(entries, changed)
+        self._kept = kept
         return len(self._kept)
 
     def key(self, page: Page) -> bytes | None:
@@ -253,6 +272,24 @@ class PageKeys:
         return digest
 
 
+def kept_keys(entries: dict[str, Any], record: Any, prepared: Prepared) -> dict[str, tuple[bytes, bytes]] | None:
+    """output -> (key, deps) of the last build's ``entries`` none of whose deps differ between
+    its ``record`` and this build's: the keys that stand if this build's basis turns out to be
+    that build's. None when it cannot be: no record, one of other shape or size, or other
+    articles (``Prepared.articles``: a title, a date, a tag changed; an article added)."""
+    if not isinstance(record, tuple) or len(record) != len(KeyRecord._fields):
+        return None
+    old = KeyRecord(*record)
+    if old.articles != prepared.articles or any(not isinstance(o, bytes) or len(o) != len(new)
+                                                for o, new in zip(old[1:4], prepared[1:])):
+        return None
+    _, bodies, lists, stories = prepared
+    first_story = 2 * (len(bodies) // 16)  # 2N: the first story's dep
+    changed = {*_differing(old.bodies, bodies, 2, 0), *_differing(old.lists, lists, 2, 1),
+               *(first_story + k for k in _differing(old.stories, stories, 1, 0))}
+    return _unchanged(entries, changed)
+
+
 def _unchanged(entries: dict[str, Any], changed: set[int]) -> dict[str, tuple[bytes, bytes]]:
     """output -> (key, deps) of the ``entries`` that have both and none of whose deps is ``changed``:
     their deps joined and looked up at once (an array per entry was 0.05 s at 10,000 articles)."""
@@ -266,17 +303,26 @@ def _unchanged(entries: dict[str, Any], changed: set[int]) -> dict[str, tuple[by
     return {rel: (key, deps) for (rel, key, deps), old in zip(keyed, stale.tolist()) if not old}
 
 
-def _record(plan: Plan, salt: bytes, indexes: Indexes) -> KeyRecord:
-    """This build's KeyRecord. The basis stands for what decides every page's context besides the
-    articles' bodies, related lists and stories: the salt (templates, settings, build time, the
-    plan's navigation, the copied files), every article's other fields in order, their URLs, the
-    explicit references and the stories' slugs. It costs about 0.1 s at 10,000 articles, a tenth
-    of keying every page."""
-    h = hashlib.blake2b(salt, digest_size=16)
-    articles, urls = indexes.articles, list(plan.urls.items())
-    for start in range(0, max(len(articles), len(urls)), RECORD_PART):  # in parts: a million's text is 0.5 GB
-        part = [_PLANNED_FIELDS(a) for a in articles[start:start + RECORD_PART]], urls[start:start + RECORD_PART]
-        h.update(repr(part).encode("utf-8", "surrogateescape"))
+def _basis(plan: Plan, salt: bytes, articles: bytes) -> bytes:
+    """A KeyRecord's basis: what decides every page's context besides the articles' bodies,
+    related lists and stories: the salt (templates, settings, build time, the plan's navigation,
+    the copied files), the articles (``Prepared.articles``) and their URLs."""
+    h = hashlib.blake2b(salt + articles, digest_size=16)
+    urls = list(plan.urls.items())
+    for start in range(0, len(urls), RECORD_PART):
+        h.update("\0".join(text for pair in urls[start:start + RECORD_PART] for text in pair).encode(
+            "utf-8", "surrogateescape") + b"\0")
+    return h.digest()
+
+
+def prepare(indexes: Indexes) -> Prepared:
+    """What a KeyRecord is made of besides the plan (see ``Prepared``). The articles' fields
+    cost about 0.1 s at 10,000 articles, a tenth of keying every page."""
+    articles = indexes.articles
+    h = hashlib.blake2b(digest_size=16)
+    for start in range(0, len(articles), RECORD_PART):  # in parts: a million's text is 0.5 GB
+        h.update(repr([_PLANNED_FIELDS(a) for a in articles[start:start + RECORD_PART]]).encode(
+            "utf-8", "surrogateescape"))
     h.update(repr(sorted((path, [(i.article.path if i.article else None, i.text) for i in items])
                          for path, items in indexes.related.items())).encode("utf-8", "surrogateescape"))
     h.update(repr([s.slug for s in indexes.stories]).encode("utf-8", "surrogateescape"))
@@ -289,7 +335,7 @@ def _record(plan: Plan, salt: bytes, indexes: Indexes) -> KeyRecord:
             for i, a in enumerate(articles))
     stories = b"".join(_digest16(repr((s.slug, s.title, [a.path for a in s.articles])).encode(
         "utf-8", "surrogateescape")) for s in indexes.stories)
-    return KeyRecord(h.digest(), bodies, lists, stories, {})
+    return Prepared(h.digest(), bodies, lists, stories)
 
 
 def _digest16(data: bytes) -> bytes:

@@ -228,7 +228,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
                progress: Callable[[int, int], None] | None = None,
                finish: Callable[[Path, Path], int] | None = None, jobs: int = 1,
                inputs: tuple[bytes, Any] | None = None, record: Any = None,
-               old: "Manifest | None | bool" = False) -> Written:
+               old: "Manifest | None | bool" = False, carried: Iterable[str] = ()) -> Written:
     """Render every page and copy every (source, relative path) into ``output``.
 
     With a trusted manifest of the last build, only pages whose key changed are rendered, and
@@ -242,7 +242,9 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     files hard-linked into it) that is then swapped in. ``inputs`` (the build's digest of all it
     read, and what it reported) is kept in the manifest for ``unchanged``, and ``record`` for the
     next build's page keys, with each page's ``deps_of`` (asked right after its ``key_of``).
-    ``old``: the manifest as ``previous`` read it, when the caller read it first.
+    ``old``: the manifest as ``previous`` read it, when the caller read it first. ``carried``:
+    pages of ``old`` that are not in ``pages`` (a narrow plan's, see plan_site) and stay as they
+    are: the caller found each key unchanged and each file as written (``written_as``).
     """
     global _job
     if old is False:
@@ -257,6 +259,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             done = _render_pages(jobs, progress)
         finally:
             _job = None
+        if old is not None:
+            done += [(rel, old.entries[rel], KEPT) for rel in carried]
         made = {rel for rel, *_ in done}
         done += _copy_files({rel: src for rel, src in sources.items() if rel not in made},
                             old.entries if old else {}, output, stage)
@@ -411,6 +415,12 @@ def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, s
         else:
             done.append((rel, *_compare_or_stage(rel, key, source.read_bytes(), entry, output, stage, made)))
     return done
+
+
+def written_as(output: Path, entries: dict[str, Entry], rels: Iterable[str]) -> list[str]:
+    """Those of ``rels`` whose file in ``output`` is still as ``entries`` says it was written."""
+    base = f"{output}/"
+    return [rel for rel in rels if _intact(base + rel, entries[rel])]
 
 
 def _intact(path: Path | str, entry: Entry) -> bool:

@@ -46,7 +46,7 @@ def test_timings_name_each_stage_in_order(site):
     run = sitegen("build", "--timings", cwd=root)
     assert run.returncode == 0, run.stderr
     line = run.stdout.splitlines()[-1]
-    stages = re.fullmatch(r"stages: (.*); (\d+) pages rendered, (\d+) keys kept unread", line)
+    stages = re.fullmatch(r"stages: (.*); (\d+) pages planned, (\d+) rendered, (\d+) keys kept unread", line)
     assert stages, line
     assert [part.split()[0] for part in stages[1].split(", ")] == ["load", "indexes", "plan", "pages", "search"]
     assert all(float(part.split()[1]) >= 0 for part in stages[1].split(", "))

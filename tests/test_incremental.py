@@ -146,7 +146,7 @@ def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
     assert {type(e) for e in again.entries.values()} == {write_module.Entry}
     deps = [e.deps for e in manifest.entries.values()]
     assert b"" in deps and None in deps and any(deps)  # a page made of no article, a copied file, an article's page
-    assert again.record == manifest.record and len(manifest.record) == 5
+    assert again.record == manifest.record and len(manifest.record) == 6
     assert manifest.record[4] and all(kind in ("section", "tag", "author", "source") for kind, _ in manifest.record[4])
     with pytest.raises(ValueError):  # columns of different lengths are no manifest
         write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None,
@@ -542,3 +542,80 @@ def test_a_page_whose_related_list_changed_is_keyed_again_though_none_of_its_art
     assert result.reused > 0  # the basis was the same: the pages that read nothing changed were not keyed
     assert related(out) == ["The last story"]
     assert tree(out) == cold_tree(root, tmp_path)
+
+
+def test_a_body_edit_plans_only_the_pages_that_show_it(root, tmp_path):
+    """The last build's plan stands when the basis is the same: a narrow plan makes only the pages
+    whose kept key a changed body or list reads (and any whose file is gone); the other pages are
+    carried over unread, and the output is the cold build's."""
+    first = build(root, tmp_path / "out")
+    assert first.planned > 40
+
+    def edit(body: str) -> None:  # the same words, so the same related lists and stories (which are in the basis)
+        write_files(root, {"content/2024/01/s0.md": article_md(
+            "Story number 0", "2024-01-10T10:00:00Z", "World", body=body, tags="[topic-0]")})
+
+    edit("*Topic* 0 words for the story, day 0. " * 10)
+    (tmp_path / "out" / "2024/02/11/story-number-1/index.html").unlink()  # a page nothing changed, but gone
+    warm, cold, touched = rebuild(root, tmp_path)
+    assert warm == cold
+    assert {"2024/01/10/story-number-0/index.html", "2024/02/11/story-number-1/index.html"} <= touched
+    edit("**Topic** 0 words for the story, day 0. " * 10)
+    result = build(root, tmp_path / "out")
+    assert 0 < result.planned < first.planned / 2
+    assert result.pages == first.pages and result.articles == first.articles
+    assert result.planned + result.reused >= first.planned  # each page planned or carried with its key
+    assert tree(tmp_path / "out") == cold_tree(root, tmp_path)
+
+
+def test_a_narrow_plan_that_does_not_stand_gives_way_to_the_whole_plan(root, tmp_path):
+    """A change to what listings show (a title) makes another basis: the build plans again, whole."""
+    first = build(root, tmp_path / "out")
+    write_files(root, {"content/2024/01/s0.md": article_md(
+        "Story number 0, retitled", "2024-01-10T10:00:00Z", "World", body="Topic 0 words for the story, day 0. " * 10,
+        tags="[topic-0]")})
+    result = build(root, tmp_path / "out")
+    assert result.planned == first.planned and result.reused == 0
+    assert [stage for stage, _ in result.timings] == ["load", "indexes", "plan", "pages"]
+    assert tree(tmp_path / "out") == cold_tree(root, tmp_path)
+
+
+def test_the_problems_of_the_last_plan_stand_with_it(site, tmp_path):
+    """A narrow plan finds no problem of its own: those of the whole plan it stands for (here an
+    alias on the path of a page, and two articles on one path) are the last build's, and they
+    are what a cold build reports."""
+    files = {"sitegen.yaml": CONFIG,
+             "content/a.md": article_md("Alpha", "2024-01-02T10:00:00Z", body="Harbour cranes. " * 20,
+                                        aliases="[/archive/]"),
+             "content/b.md": article_md("Beta", "2024-01-03T10:00:00Z", body="Harbour ferries. " * 20),
+             "content/c.md": article_md("Gamma", "2024-01-04T10:00:00Z", body="Orchard apples. " * 20)}
+    root = site(files)
+    out = tmp_path / "out"
+    first = build(root, out)
+    problems = [d.message for d in first.diagnostics]
+    assert any("alias '/archive/' is the path of the page /archive/" in p for p in problems), problems
+    write_files(root, {"content/c.md": article_md("Gamma", "2024-01-04T10:00:00Z", body="*Orchard* apples. " * 20)})
+    warm = build(root, out)
+    assert warm.planned < first.planned
+    cold = build(root, tmp_path / "cold", cache=False)
+    assert warm.diagnostics == cold.diagnostics == first.diagnostics
+    assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_a_page_on_the_path_of_an_article_stays_out_of_a_narrow_plan_as_of_the_whole(site, tmp_path):
+    """Articles are planned first and keep their paths: the archive page on the path of an article
+    (slugged 'archive') is left out, with an error. A narrow plan that wants that path makes the
+    article's page, as the whole plan does, and the error is the last build's."""
+    files = {"sitegen.yaml": CONFIG + "permalinks:\n  article: '/{slug}/'\n",
+             "content/a.md": article_md("Archive", "2024-01-02T10:00:00Z", body="Harbour cranes. " * 20),
+             "content/b.md": article_md("Beta", "2024-03-03T10:00:00Z", body="Harbour ferries. " * 20)}
+    root = site(files)
+    out = tmp_path / "out"
+    first = build(root, out)
+    assert any("output path archive/index.html is already written by" in d.message for d in first.diagnostics)
+    write_files(root, {"content/a.md": article_md("Archive", "2024-01-02T10:00:00Z", body="*Harbour* cranes. " * 20)})
+    warm = build(root, out)
+    assert 0 < warm.planned < first.planned
+    cold = build(root, tmp_path / "cold", cache=False)
+    assert warm.diagnostics == cold.diagnostics == first.diagnostics
+    assert tree(out) == tree(tmp_path / "cold")

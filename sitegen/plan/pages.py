@@ -102,3 +102,4 @@ class Plan:
     nav: tuple[Link, ...]
     feeds: tuple[FeedLink, ...] = ()  # the site's feeds, for autodiscovery links on every page
     indexes: tuple[Link, ...] = ()    # the archive's index pages (archive, terms, stories), for the footer
+    wanted: frozenset[str] | None = None  # a narrow plan's output paths: its pages are those of these only

@@ -32,6 +32,12 @@ class Entry:
     lastmod: datetime | None
 
 
+def made_here(output: str) -> bool:
+    """Whether an output path may be one of the files this module makes (a narrow plan makes
+    them, and finds what they list, only when one of them is wanted)."""
+    return output in ("sitemap.xml", "robots.txt") or output.startswith(("sitemaps/", "news-sitemap"))
+
+
 def lastmod(articles: Sequence[Article]) -> datetime | None:
     return max((a.updated or a.date for a in articles), default=None)
 
