@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import importlib.metadata
 import os
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -384,7 +384,8 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
     kind of input must be added here (and its change to ``tests/test_incremental.py``'s list)."""
     h = hashlib.blake2b(digest_size=16)
     if not _CODE:
-        code = hashlib.blake2b(repr([__version__, sys.version, *(_version(lib) for lib in LIBRARIES)]).encode(),
+        versions = installed_versions(LIBRARIES)
+        code = hashlib.blake2b(repr([__version__, sys.version, *(versions.get(lib, "") for lib in LIBRARIES)]).encode(),
                                digest_size=16)
         digest_files(code, Path(__file__).parent)
         _CODE.append(code.digest())
@@ -404,11 +405,30 @@ LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "markdown-it-pyrs", "mdit
              "python-slugify", "pyyaml", "numpy", "scipy", "pagefind-bin")  # their output is part of the site
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
+def installed_versions(names: tuple[str, ...]) -> dict[str, str]:
+    """name -> version of those of the distributions ``names`` that are installed, as
+    ``importlib.metadata.version`` finds them: from the first ``NAME-VERSION.dist-info`` (or
+    ``.egg-info``) folder on ``sys.path``, names compared as PEP 503 normalizes them. Read from the
+    folders' names: importing importlib.metadata (email, zipfile, csv...) took 30 ms of every
+    build, a twentieth of one that finds nothing changed at 10,000 articles."""
+    wanted = {_normalized(name): name for name in names}
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith((".dist-info", ".egg-info")):
+                name, _, version = entry.rsplit(".", 1)[0].partition("-")
+                asked = wanted.get(_normalized(name))
+                if asked is not None and asked not in found:
+                    found[asked] = version.split("-")[0]  # (an egg-info's name may go on with '-py3.11')
+    return found
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 __all__ = ["BuildResult", "Planned", "StrictFailure", "TemplateFailure", "build", "plan_build"]

@@ -619,3 +619,26 @@ def test_a_page_on_the_path_of_an_article_stays_out_of_a_narrow_plan_as_of_the_w
     cold = build(root, tmp_path / "cold", cache=False)
     assert warm.diagnostics == cold.diagnostics == first.diagnostics
     assert tree(out) == tree(tmp_path / "cold")
+
+
+def test_library_versions_are_found_as_importlib_metadata_finds_them(tmp_path, monkeypatch):
+    """The versions in the inputs' digest are read from the distributions' folder names: the same
+    as importlib.metadata gives, the first on sys.path winning, names compared normalized."""
+    import importlib.metadata
+    import sys
+
+    from sitegen.build import LIBRARIES, installed_versions
+
+    found = installed_versions(LIBRARIES)
+    for lib in LIBRARIES:
+        try:
+            expected: str | None = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            expected = None
+        assert found.get(lib) == expected, lib
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "Some_Lib-1.2.3.dist-info").mkdir(parents=True)
+    (second / "some.lib-9.0.dist-info").mkdir(parents=True)
+    (second / "other_lib-0.5-py3.11.egg-info").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(first), str(second)])
+    assert installed_versions(("some-lib", "Other-Lib", "absent")) == {"some-lib": "1.2.3", "Other-Lib": "0.5"}
