@@ -25,7 +25,7 @@ from sitegen.model import Article
 CACHE_DIR = ".sitegen-cache"
 _PACKAGE = Path(__file__).parent
 _PARSING_SOURCES = ("model.py", "markdown.py", "formats/__init__.py", "formats/frontmatter.py",
-                    "formats/scrape.py", "cache.py", "bodies.py")
+                    "formats/scrape.py", "cache.py", "bodies.py", "digests.py")  # (the memos of cached articles)
 
 Entry = tuple[Article | None, list[Diagnostic]]
 SHARDS = 64  # files of the article cache: an edit rewrites two of them

@@ -38,6 +38,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from sitegen import __version__
 from sitegen.bodies import digest_of
+from sitegen.digests import planned_digest
 from sitegen.indexes import Indexes, Story, Term
 from sitegen.indexes.lazy import np
 from sitegen.model import Article
@@ -57,10 +58,7 @@ SHARED_KEPT = 200_000  # digests of articles, terms and stories kept (then all d
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
 # An article's fields but its body, which stands as its digest: repr() of the whole article (its
 # body escaped and copied) was most of the cost of digesting it, and the body may be in the store.
-_ARTICLE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Article) if f.name != "body_html"))
-# The fields but those that follow from the body (a KeyRecord's bodies stand for them).
-_PLANNED_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Article)
-                                        if f.name not in ("body_html", "body_digest", "reading_time")))
+_ARTICLE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Article) if f.init and f.name != "body_html"))
 
 
 class KeyRecord(NamedTuple):
@@ -319,10 +317,7 @@ def prepare(indexes: Indexes) -> Prepared:
     """What a KeyRecord is made of besides the plan (see ``Prepared``). The articles' fields
     cost about 0.1 s at 10,000 articles, a tenth of keying every page."""
     articles = indexes.articles
-    h = hashlib.blake2b(digest_size=16)
-    for start in range(0, len(articles), RECORD_PART):  # in parts: a million's text is 0.5 GB
-        h.update(repr([_PLANNED_FIELDS(a) for a in articles[start:start + RECORD_PART]]).encode(
-            "utf-8", "surrogateescape"))
+    h = hashlib.blake2b(b"".join(map(planned_digest, articles)), digest_size=16)
     h.update(repr(sorted((path, [(i.article.path if i.article else None, i.text) for i in items])
                          for path, items in indexes.related.items())).encode("utf-8", "surrogateescape"))
     h.update(repr([s.slug for s in indexes.stories]).encode("utf-8", "surrogateescape"))

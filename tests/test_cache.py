@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -371,7 +372,28 @@ def test_articles_and_manifest_entries_pickle_as_their_field_values():
     for value in (article, entry, Entry(None, b"d", 0, 0)):
         again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert again == value and type(again) is type(value)
-        assert value.__reduce__()[1] == tuple(getattr(value, f) for f in type(value).__dataclass_fields__)
+        assert value.__reduce__()[1] == tuple(getattr(value, f.name) for f in dataclasses.fields(value) if f.init)
+
+
+def test_an_articles_digests_are_made_once_and_pickled_with_it_but_not_copied_into_a_changed_copy():
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from sitegen.digests import content_digest, planned_digest
+    from sitegen.model import Article
+
+    article = Article("Title", "title", datetime(2024, 5, 1, 9, tzinfo=timezone.utc), "World", "content/a.md",
+                      tags=("a",), body_html="<p>Body.</p>")
+    assert article.memo == b"" and len(article.__reduce__()) == 3 and article.__reduce__()[2] is None
+    planned, content = planned_digest(article), content_digest(article)
+    assert article.memo == planned + content and len(planned) == len(content) == 16
+    again = pickle.loads(pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again.memo == article.memo and again == article
+    renamed = replace(again, title="Another title")
+    assert renamed.memo == b"" and renamed != again
+    assert planned_digest(renamed) != planned and content_digest(renamed) != content
+    rebodied = replace(again, body_html="<p>Another body.</p>")
+    assert planned_digest(rebodied) == planned and content_digest(rebodied) != content
 
 
 READ: list[str] = []  # what Loud values were unpickled

@@ -17,7 +17,8 @@ from sitegen.indexes.related import RelatedItem, resolve_explicit
 from sitegen.indexes.lazy import np
 from sitegen.indexes.repair import edited_before, repaired
 from sitegen.indexes.similar import Match, Pairing, RelatedLists, Vectors, body_groups, pair_up, row_ids, term_vectors
-from sitegen.indexes.words import WordCounts, content_digest, count_words, counts_key, field_weights, weighed_digest
+from sitegen.digests import content_digest
+from sitegen.indexes.words import WordCounts, count_words, counts_key, field_weights, weighed_digest
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
 from sitegen.indexes import (repair as repair_module, similar as similar_module, stories as stories_module,

@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.lazy import np, sp
-from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, content_digest, count_words, field_weights,
+from sitegen.digests import content_digest
+from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, count_words, field_weights,
                                    spans, tag_map, term_key)
 from sitegen.model import Article
 

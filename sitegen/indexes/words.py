@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sitegen.bodies import NO_BODIES, BodyStore, digest_of
 from sitegen.config import RelatedConfig
+from sitegen.digests import content_digest
 from sitegen.indexes.lazy import np
 from sitegen.markdown import ASCII_SPACES
 from sitegen.model import Article
@@ -54,17 +55,13 @@ def plain_text(body_html: str) -> str:
     return html.unescape(MARKUP.sub(" ", body_html))
 
 
-def content_digest(article: Article) -> bytes:
-    """A digest of what an article's counted words come from: its title, summary, tags and body
-    (by its digest: the body itself may be in the body store)."""
-    return _fields_digest(article, True, True, True)
-
-
 def weighed_digest(article: Article, config: RelatedConfig) -> bytes:
     """A digest of what an article's related list is computed from: the fields weighed above 0, and
     its title (stories show it). With bodies weighed 0 (lists by tags, as Hugo's and Pelican's go),
     a body edit leaves every list as it was. The content_digest when every field is weighed."""
     _, summary, body, tags = (weight > 0 for weight in field_weights(config))
+    if summary and body and tags:
+        return content_digest(article)
     return _fields_digest(article, summary, tags, body)
 
 
