@@ -24,7 +24,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
-from sitegen.config import CONFIG_FILE, Config, YamlLoader, key_line, yaml_problem
+from sitegen.config import CONFIG_FILE, Config, YamlLoader, constructed, key_line, yaml_problem
 from sitegen.errors import Diagnostic, error, warning
 
 LOCALES = Path(__file__).parent / "locales"
@@ -262,7 +262,7 @@ def read_catalogue(path: Path, rel: str, locale: Locale, known: Mapping[str, Tex
     categories = set(locale.plural_form.tags) | {"other"}
     for key_node, value_node in node.value:
         msgid, line = str(key_node.value), key_node.start_mark.line + 1
-        value = yaml.load(yaml.serialize(value_node), Loader=YamlLoader)
+        value = constructed(value_node)
         if isinstance(value, dict):
             bad = [k for k in value if k not in PLURAL_CATEGORIES or not isinstance(value[k], str)]
             if bad or "other" not in value:
