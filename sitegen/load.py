@@ -181,6 +181,13 @@ def read_article(path: Path, site: Path, content: Path, config: Config) -> tuple
     return (with_sibling_photo(article, path, content) if article else None), diagnostics
 
 
+def _suffix(name: str) -> str:
+    """A file name's extension in lower case, as ``os.path.splitext`` finds it (leading dots are
+    not one), without its call per file."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 and name[:dot].strip(".") else ""
+
+
 def site_rel(path: Path | str, site: Path) -> str:
     """``path`` relative to ``site`` (as it is when outside it); a string path as os.scandir gives it."""
     text, prefix = path if isinstance(path, str) else path.as_posix(), site.as_posix().rstrip("/") + "/"
@@ -238,11 +245,12 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     files = _listing(content) if content.is_dir() else []
     keyed: list[tuple[str, str, bytes | None]] = []
     jobs: list[Job] = []
+    prefix = site.as_posix().rstrip("/") + "/"  # (site_rel's, made once: 10,000 files)
     for parts, path in files:
-        if os.path.splitext(parts[-1])[1].lower() not in READERS:
+        if _suffix(parts[-1]) not in READERS:
             assets.append(Asset(Path(path), "/" + "/".join(parts)))
             continue
-        rel = site_rel(path, site)
+        rel = path[len(prefix):] if path.startswith(prefix) else path
         key = cache.key_of(path, rel)
         keyed.append((path, rel, key))
         if key is None or cache.get(key) is None:
