@@ -192,8 +192,9 @@ class Narrowing:
     def stands(self, keys: PageKeys) -> bool:
         """Whether this build's basis is the last one's: the narrow plan's pages and the carried
         ones are then the whole plan's."""
+        # (``kept`` is found only from a record of the KeyRecord's shape)
         return (self.kept is not None and self.old is not None and keys.record is not None
-                and isinstance(self.old.record, tuple) and self.old.record[0] == keys.record.basis)
+                and self.old.record[0] == keys.record.basis)
 
 
 def give_back_memory() -> None:

@@ -29,14 +29,21 @@ def planned_digest(article: Article) -> bytes:
 
 def content_digest(article: Article) -> bytes:
     """What an article's counted words come from: its title, summary, tags and body (by its
-    digest: the body itself may be in the body store)."""
+    digest: the body itself may be in the body store). ``fields_digest`` of every field, kept."""
     return (article.memo or _memo(article))[SIZE:]
+
+
+def fields_digest(article: Article, summary: bool = True, tags: bool = True, body: bool = True) -> bytes:
+    """A digest of the article's title and, as asked, its summary, tags and body (by its digest)."""
+    h = hashlib.blake2b(repr((article.title, summary and article.summary, tags and article.tags)).encode("utf-8"),
+                        digest_size=SIZE)
+    if body:
+        h.update(digest_of(article))
+    return h.digest()
 
 
 def _memo(article: Article) -> bytes:
     planned = hashlib.blake2b(repr(PLANNED_FIELDS(article)).encode("utf-8", "surrogateescape"), digest_size=SIZE)
-    content = hashlib.blake2b(repr((article.title, article.summary, article.tags)).encode("utf-8"), digest_size=SIZE)
-    content.update(digest_of(article))
-    memo = planned.digest() + content.digest()
+    memo = planned.digest() + fields_digest(article)
     object.__setattr__(article, "memo", memo)  # a memo of fields that cannot change: frozen all the same
     return memo

@@ -190,8 +190,15 @@ def _suffix(name: str) -> str:
 
 def site_rel(path: Path | str, site: Path) -> str:
     """``path`` relative to ``site`` (as it is when outside it); a string path as os.scandir gives it."""
-    text, prefix = path if isinstance(path, str) else path.as_posix(), site.as_posix().rstrip("/") + "/"
-    return text[len(prefix):] if text.startswith(prefix) else text
+    return _below(path if isinstance(path, str) else path.as_posix(), _prefix(site))
+
+
+def _prefix(site: Path) -> str:
+    return site.as_posix().rstrip("/") + "/"
+
+
+def _below(path: str, prefix: str) -> str:
+    return path[len(prefix):] if path.startswith(prefix) else path
 
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
@@ -245,12 +252,12 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     files = _listing(content) if content.is_dir() else []
     keyed: list[tuple[str, str, bytes | None]] = []
     jobs: list[Job] = []
-    prefix = site.as_posix().rstrip("/") + "/"  # (site_rel's, made once: 10,000 files)
+    prefix = _prefix(site)  # (site_rel's, made once: 10,000 files)
     for parts, path in files:
         if _suffix(parts[-1]) not in READERS:
             assets.append(Asset(Path(path), "/" + "/".join(parts)))
             continue
-        rel = path[len(prefix):] if path.startswith(prefix) else path
+        rel = _below(path, prefix)
         key = cache.key_of(path, rel)
         keyed.append((path, rel, key))
         if key is None or cache.get(key) is None:

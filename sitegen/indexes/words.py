@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from itertools import count
 from pathlib import Path
 
-from sitegen.bodies import NO_BODIES, BodyStore, digest_of
+from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.config import RelatedConfig
-from sitegen.digests import content_digest
+from sitegen.digests import content_digest, fields_digest
 from sitegen.indexes.lazy import np
 from sitegen.markdown import ASCII_SPACES
 from sitegen.model import Article
@@ -62,15 +62,7 @@ def weighed_digest(article: Article, config: RelatedConfig) -> bytes:
     _, summary, body, tags = (weight > 0 for weight in field_weights(config))
     if summary and body and tags:
         return content_digest(article)
-    return _fields_digest(article, summary, tags, body)
-
-
-def _fields_digest(article: Article, summary: bool, tags: bool, body: bool) -> bytes:
-    h = hashlib.blake2b(repr((article.title, summary and article.summary, tags and article.tags)).encode("utf-8"),
-                        digest_size=16)
-    if body:
-        h.update(digest_of(article))
-    return h.digest()
+    return fields_digest(article, summary, tags, body)
 
 
 def counts_key(config: RelatedConfig) -> bytes:
