@@ -36,6 +36,28 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
     edited = [p for p in (archive / "sitegen" / "content").rglob("*.md")
               if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
     assert edited == []
+    assert not (archive / ".trash").exists()  # the cold runs' old outputs, emptied at the end
+
+
+def test_the_trash_takes_old_outputs_by_a_rename_and_empties_when_the_disk_needs_room(tmp_path):
+    runner = _load_runner()
+    output = tmp_path / "site" / "public"
+    (output / "a" / "b").mkdir(parents=True)
+    (output / "a" / "b" / "index.html").write_bytes(b"x" * 10_000)
+    inode = (output / "a" / "b" / "index.html").stat().st_ino
+    trash = runner.Trash(tmp_path / ".trash", settle=0)
+    size = trash.discard(output)
+    assert size >= 10_000 and not output.exists()
+    [kept] = (tmp_path / ".trash").iterdir()
+    assert (kept / "a" / "b" / "index.html").stat().st_ino == inode  # moved, not copied: no inode freed
+    assert trash.discard(output) == 0  # nothing there
+    trash.make_room(size)  # room enough on this disk: kept
+    assert kept.exists()
+    trash.make_room(1 << 60)  # not: emptied
+    assert not (tmp_path / ".trash").exists()
+    (tmp_path / ".trash" / "left").mkdir(parents=True)  # left by an interrupted run: emptied at the start
+    runner.Trash(tmp_path / ".trash", settle=0)
+    assert not (tmp_path / ".trash").exists()
 
 
 def _load_runner():
