@@ -11,7 +11,6 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -238,6 +237,8 @@ def parse_all(jobs: list[Job], content: Path, config: Config, detach: bool = Fal
         return
     size = min(CHUNK_MOST, max(50, len(jobs) // (workers * 8)))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    from concurrent.futures import ProcessPoolExecutor  # (only here: a rebuild parses a few files)
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         for part in pool.map(partial(_parse_chunk, content=content, config=config, detach=detach), chunks):
             yield from part

@@ -115,6 +115,36 @@ def test_same_input_gives_byte_identical_output(site, tmp_path):
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 
+def test_a_one_shot_build_pauses_the_cycle_collector_and_gives_the_same_files(site, tmp_path, monkeypatch):
+    import gc
+
+    from sitegen import build as build_module
+    from sitegen.cli import main
+
+    root = site({"content/a.md": article_md("One", "2024-01-02", tags=["x"]),
+                 "content/b.md": article_md("Two", "2024-01-03", tags=["x"]), "content/c.txt": SCRAPE})
+    seen = []
+    resume = build_module._resume_collector
+
+    def resumed() -> None:  # the collector is paused from the build's start to rendering
+        seen.append(gc.isenabled())
+        resume()
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+
+    monkeypatch.setattr(build_module, "_resume_collector", resumed)
+    monkeypatch.chdir(root)
+    assert main(["build", "-q", "-o", str(tmp_path / "cli"), "-j", "1"]) == 0
+    assert seen == [False, (True, True)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # as it was, for this process goes on
+    build_module.build(root, tmp_path / "library", jobs=1)  # serve's and the tests' way: no pause
+    assert len(seen) == 2
+    assert tree(tmp_path / "cli") == tree(tmp_path / "library")
+    # a build that raises leaves the collector on too
+    (root / "sitegen.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+    assert main(["build", "-q", "-o", str(tmp_path / "bad")]) == 2
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_build_time_comes_from_config_or_source_date_epoch(site, tmp_path):
     root = site({"content/a.md": article_md("One", "2024-01-02T10:00:00Z", updated="2024-02-03T09:00:00Z")})
 

@@ -591,3 +591,10 @@ def test_plain_text_stays_plain_text(text):
     html = BeautifulSoup(render(text_to_markdown(text), MarkdownConfig()), "html.parser")
     assert [tag.name for tag in html.find_all()] == ["p"]
     assert html.p.get_text() == text
+
+
+def test_the_command_line_offers_every_import_format():
+    # the CLI names them without importing the importers (a build never needs them)
+    from sitegen.cli import IMPORT_FORMATS
+    from sitegen.importers import FORMATS
+    assert IMPORT_FORMATS == tuple(FORMATS)
