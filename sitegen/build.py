@@ -27,7 +27,8 @@ from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_folders, theme_dir
 from sitegen import __version__
-from sitegen.write import Manifest, Written, check_output, previous, prune_manifests, unchanged, write_site, written_as
+from sitegen.write import (IntactCheck, Manifest, Written, check_output, previous, prune_manifests, unchanged,
+                           write_site, written_as)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +171,8 @@ class Narrowing:
     it stayed in memory through the related articles' repair, the build's peak (70 MB more at
     100,000 articles)."""
 
-    def __init__(self, output: Path, manifest: Path | None):
-        self.output, self.manifest = output, manifest
+    def __init__(self, output: Path, manifest: Path | None, check: IntactCheck | None = None):
+        self.output, self.manifest, self.check = output, manifest, check
         self.old: Manifest | None = None  # the last build's manifest, once ``wanted`` has read it
         self.prepared: Prepared | None = None
         self.kept: dict[str, tuple[bytes, bytes]] | None = None  # output -> (key, deps) of the pages carried
@@ -187,7 +188,7 @@ class Narrowing:
         kept = kept_keys(old.entries, old.record, prepared)
         if kept is None:
             return None
-        self.kept = {rel: kept[rel] for rel in written_as(self.output, old.entries, kept)}
+        self.kept = {rel: kept[rel] for rel in written_as(self.output, old.entries, kept, self.check, self.manifest)}
         return frozenset(old.entries.keys() - self.kept.keys())
 
     def stands(self, keys: PageKeys) -> bool:
@@ -268,19 +269,20 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     check_output(out, site, site / config.content_dir)
 
     clock = Stopwatch()  # (the load stage includes reading the article cache: 0.1 s at 10,000 articles)
+    manifest = site / CACHE_DIR / manifest_name(out) if cache else None
+    check = IntactCheck(out, manifest) if cache else None  # forked first (a small process), asked later
     articles_cache = ArticleCache(site, config, enabled=cache)
-    manifest = articles_cache.folder / manifest_name(out) if cache else None
     gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future)
     clock.lap("load")
     inputs = inputs_digest(site, config, gathered, (drafts, future, fingerprint_assets)) if cache else None
-    same = unchanged(out, manifest, inputs, search=bool(config.search)) if inputs else None
+    same = unchanged(out, manifest, inputs, search=bool(config.search), check=check) if inputs else None
     if same is not None:  # every input as the last build into ``out`` read them, and its files intact
         articles_cache.save()
         articles_cache.release()
         prune_manifests(articles_cache.folder, MANIFESTS)
         clock.lap("unchanged")
         return _replayed(out, gathered, same, strict, started, clock.laps)
-    narrow = Narrowing(out, manifest) if cache else None
+    narrow = Narrowing(out, manifest, check) if cache else None
     planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
                             clock=clock, narrow=narrow)
     old = narrow.old if narrow is not None else previous(out, manifest)

@@ -19,6 +19,7 @@ import pickle
 import shutil
 import signal
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
@@ -172,10 +173,12 @@ def prune_manifests(folder: Path, pattern: str) -> int:
     return removed
 
 
-def unchanged(output: Path, manifest: Path | None, inputs: bytes, *, search: bool) -> tuple[Any, int] | None:
+def unchanged(output: Path, manifest: Path | None, inputs: bytes, *, search: bool,
+              check: IntactCheck | None = None) -> tuple[Any, int] | None:
     """(what the last build reported, its file count) when it read exactly ``inputs`` and its
     files in ``output`` are all as it wrote them (by size and time, as ``_one`` checks a kept
-    page), with its search bundle when there is search: nothing to do but say so again."""
+    page), with its search bundle when there is search: nothing to do but say so again.
+    ``check``: what a forked process found of the files (else they are checked here)."""
     if Manifest.read_inputs(manifest, output) != inputs:
         return None
     old = Manifest.read(manifest, output)
@@ -184,10 +187,77 @@ def unchanged(output: Path, manifest: Path | None, inputs: bytes, *, search: boo
         return None
     if search and not (output / BUNDLE).is_dir():
         return None
-    base = f"{output}/"
-    if not all(_intact(base + rel, entry) for rel, entry in old.entries.items()):
+    if len(written_as(output, old.entries, old.entries, check, manifest)) != len(old.entries):
         return None
     return kept[1], len(old.entries) + _keep_bundle(output, search)
+
+
+class IntactCheck:
+    """Which files of the last build's manifest are no longer as it wrote them (``_intact``),
+    found by a process forked as the build starts, while it loads and indexes: a stat of every
+    output file took 0.065 s of a 1 s rebuild at 10,000 articles (15,000 files), one core.
+    ``broken`` is None when the check could not be made (no manifest, no fork, a swap left
+    half done); the caller then checks the files itself."""
+
+    def __init__(self, output: Path, manifest: Path | None):
+        self._pid: int | None = None
+        self._fd = -1
+        self._finding: tuple[tuple[int, int, int], frozenset[str]] | None = None
+        if manifest is None or not hasattr(os, "fork") or not manifest.is_file():
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: its finding, pickled into the pipe, and out without any clean-up
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(pickle.dumps(_not_intact(output, manifest), protocol=pickle.HIGHEST_PROTOCOL))
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._pid, self._fd = pid, read
+        self._reaper = weakref.finalize(self, _reap, pid, read)  # a build that raises first: no zombie left
+
+    def broken(self, manifest: Path | None) -> frozenset[str] | None:
+        """The output paths of the manifest at ``manifest`` whose file is not as written, or None."""
+        if self._pid is not None:
+            with os.fdopen(self._fd, "rb") as pipe:
+                data = pipe.read()
+            self._reaper.detach()
+            os.waitpid(self._pid, 0)
+            self._pid = None
+            try:
+                self._finding = pickle.loads(data)
+            except (pickle.UnpicklingError, EOFError, ValueError):  # the child died: killed, out of memory
+                self._finding = None
+        if self._finding is None or manifest is None:
+            return None
+        identity, broken = self._finding
+        try:  # the manifest the child read, not one written since
+            return broken if _identity(manifest) == identity else None
+        except OSError:
+            return None
+
+
+def _not_intact(output: Path, manifest: Path) -> tuple[tuple[int, int, int], frozenset[str]] | None:
+    if any(output.parent.glob(f"{WORK_PREFIX}{output.name}.*")):  # ``recover`` has work to do first
+        return None
+    identity = _identity(manifest)
+    old = Manifest.read(manifest, output)
+    if old is None:
+        return None
+    base = f"{output}/"
+    return identity, frozenset(rel for rel, entry in old.entries.items() if not _intact(base + rel, entry))
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _reap(pid: int, fd: int) -> None:
+    os.close(fd)
+    os.waitpid(pid, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,8 +487,13 @@ def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, s
     return done
 
 
-def written_as(output: Path, entries: dict[str, Entry], rels: Iterable[str]) -> list[str]:
-    """Those of ``rels`` whose file in ``output`` is still as ``entries`` says it was written."""
+def written_as(output: Path, entries: dict[str, Entry], rels: Iterable[str],
+               check: IntactCheck | None = None, manifest: Path | None = None) -> list[str]:
+    """Those of ``rels`` whose file in ``output`` is still as ``entries`` (read from ``manifest``)
+    says it was written: as ``check`` found, or by a stat of each."""
+    broken = check.broken(manifest) if check is not None else None
+    if broken is not None:
+        return [rel for rel in rels if rel not in broken]
     base = f"{output}/"
     return [rel for rel in rels if _intact(base + rel, entries[rel])]
 

@@ -320,6 +320,52 @@ def test_a_hand_edited_or_deleted_output_file_is_made_again(root, tmp_path):
     assert result.changed == 2
 
 
+def test_a_forked_check_finds_the_output_files_not_as_written(root, tmp_path):
+    from sitegen.build import manifest_name
+    from sitegen.cache import CACHE_DIR
+    from sitegen.write import IntactCheck, written_as
+
+    out = tmp_path / "out"
+    build(root, out)
+    manifest = root / CACHE_DIR / manifest_name(out)
+    (out / "index.html").write_text("vandalised", encoding="utf-8")
+    (out / "2024/01/10/story-number-0/index.html").unlink()
+    os.utime(out / "feed.xml", ns=(1, 1))  # same bytes, another time: not vouched for either
+    check = IntactCheck(out, manifest)
+    broken = check.broken(manifest)
+    assert broken == {"index.html", "2024/01/10/story-number-0/index.html", "feed.xml"}
+    assert check.broken(manifest) == broken  # asked again: the same finding, the child long gone
+    entries = write_module.Manifest.read(manifest, out).entries
+    assert written_as(out, entries, entries, check, manifest) == written_as(out, entries, entries)  # stat by stat
+    # a manifest written since the fork: the finding is of another one
+    check = IntactCheck(out, manifest)
+    build(root, out)
+    assert check.broken(manifest) is None
+    # what an interrupted swap left beside the output: recover() moves things first, so no finding
+    (tmp_path / ".sitegen-out.1234").mkdir()
+    assert IntactCheck(out, manifest).broken(manifest) is None
+    # no manifest: no child at all
+    assert IntactCheck(out, tmp_path / "none.pickle").broken(tmp_path / "none.pickle") is None
+
+
+def test_a_forked_check_never_asked_is_reaped(root, tmp_path):
+    import gc
+
+    from sitegen.build import manifest_name
+    from sitegen.cache import CACHE_DIR
+    from sitegen.write import IntactCheck
+
+    out = tmp_path / "out"
+    build(root, out)
+    check = IntactCheck(out, root / CACHE_DIR / manifest_name(out))
+    pid = check._pid
+    assert pid is not None
+    del check  # (a build that raised before asking)
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # waited for already: no zombie
+
+
 def test_compiled_templates_are_kept_and_a_changed_template_is_compiled_again(root, tmp_path):
     from lxml import html
 
