@@ -19,13 +19,13 @@ import pickle
 import shutil
 import signal
 import tempfile
-import weakref
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from sitegen.errors import BuildError
+from sitegen.forked import Forked, Unavailable
 from sitegen.model import pickled_by_fields
 
 WORK_PREFIX = ".sitegen-"
@@ -200,35 +200,16 @@ class IntactCheck:
     half done); the caller then checks the files itself."""
 
     def __init__(self, output: Path, manifest: Path | None):
-        self._pid: int | None = None
-        self._fd = -1
+        self._child = Forked(_not_intact, output, manifest) if manifest is not None and manifest.is_file() else None
         self._finding: tuple[tuple[int, int, int], frozenset[str]] | None = None
-        if manifest is None or not hasattr(os, "fork") or not manifest.is_file():
-            return
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: its finding, pickled into the pipe, and out without any clean-up
-            try:
-                os.close(read)
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(pickle.dumps(_not_intact(output, manifest), protocol=pickle.HIGHEST_PROTOCOL))
-            finally:
-                os._exit(0)
-        os.close(write)
-        self._pid, self._fd = pid, read
-        self._reaper = weakref.finalize(self, _reap, pid, read)  # a build that raises first: no zombie left
 
     def broken(self, manifest: Path | None) -> frozenset[str] | None:
         """The output paths of the manifest at ``manifest`` whose file is not as written, or None."""
-        if self._pid is not None:
-            with os.fdopen(self._fd, "rb") as pipe:
-                data = pipe.read()
-            self._reaper.detach()
-            os.waitpid(self._pid, 0)
-            self._pid = None
+        if self._child is not None:
+            child, self._child = self._child, None
             try:
-                self._finding = pickle.loads(data)
-            except (pickle.UnpicklingError, EOFError, ValueError):  # the child died: killed, out of memory
+                self._finding = child.result()
+            except (Unavailable, pickle.UnpicklingError, EOFError):
                 self._finding = None
         if self._finding is None or manifest is None:
             return None
@@ -255,9 +236,6 @@ def _identity(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _reap(pid: int, fd: int) -> None:
-    os.close(fd)
-    os.waitpid(pid, 0)
 
 
 @dataclass(frozen=True, slots=True)

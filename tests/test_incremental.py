@@ -358,7 +358,7 @@ def test_a_forked_check_never_asked_is_reaped(root, tmp_path):
     out = tmp_path / "out"
     build(root, out)
     check = IntactCheck(out, root / CACHE_DIR / manifest_name(out))
-    pid = check._pid
+    pid = check._child._pid
     assert pid is not None
     del check  # (a build that raised before asking)
     gc.collect()

@@ -1,0 +1,48 @@
+"""A call in a forked process: its result comes back whole, a failure says so (the caller then
+makes the call itself), and no child is left behind."""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import pytest
+
+from sitegen.forked import Forked, Unavailable
+
+
+def made_here_and_there(size: int) -> tuple[int, bytes, list[str]]:
+    return os.getpid(), bytes(range(256)) * size, ["a", "é", "北京"]
+
+
+def fails() -> None:
+    raise ValueError("no")
+
+
+def test_the_result_comes_back_from_another_process():
+    child = Forked(made_here_and_there, 40_000)  # 10 MB: more than a pipe holds at once
+    pid, data, words = child.result()
+    assert pid != os.getpid()
+    assert data == bytes(range(256)) * 40_000 and words == ["a", "é", "北京"]
+    with pytest.raises(Unavailable):
+        child.result()  # once only
+
+
+def test_a_child_that_raises_gives_no_result():
+    with pytest.raises(Unavailable):
+        Forked(fails).result()
+
+
+def test_without_fork_there_is_no_child(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    with pytest.raises(Unavailable):
+        Forked(made_here_and_there, 1).result()
+
+
+def test_a_child_never_asked_is_waited_for():
+    child = Forked(made_here_and_there, 1)
+    pid = child._pid
+    del child
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped already: no zombie
