@@ -54,9 +54,9 @@ class Forked:
         self._reaper.detach()
         with os.fdopen(self._fd, "rb") as pipe:
             data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise Unavailable(f"the child ended with status {os.waitstatus_to_exitcode(status)}")
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        if code != 0:
+            raise Unavailable(f"the child ended with status {code}")
         return pickle.loads(data)
 
 

@@ -209,7 +209,7 @@ class IntactCheck:
             child, self._child = self._child, None
             try:
                 self._finding = child.result()
-            except (Unavailable, pickle.UnpicklingError, EOFError):
+            except Unavailable:  # (the child's status says its result is whole)
                 self._finding = None
         if self._finding is None or manifest is None:
             return None
@@ -227,15 +227,12 @@ def _not_intact(output: Path, manifest: Path) -> tuple[tuple[int, int, int], fro
     old = Manifest.read(manifest, output)
     if old is None:
         return None
-    base = f"{output}/"
-    return identity, frozenset(rel for rel, entry in old.entries.items() if not _intact(base + rel, entry))
+    return identity, frozenset(old.entries.keys() - written_as(output, old.entries, old.entries))
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
     st = os.stat(path)
     return st.st_ino, st.st_size, st.st_mtime_ns
-
-
 
 
 @dataclass(frozen=True, slots=True)
