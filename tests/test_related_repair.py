@@ -88,12 +88,14 @@ def vectors(p: Pairing) -> list[list[tuple[str, bytes]]]:
                                                       x.data[x.indptr[i]:x.indptr[i + 1]])] for i in range(x.shape[0])]
 
 
+@pytest.mark.parametrize("few_rows", [10 ** 6, 0], ids=["numpy", "scipy"])
 @pytest.mark.parametrize("seed,halflife", [(1, 0), (2, 0), (3, 30)])
-def test_edit_after_edit_the_repaired_lists_are_the_cold_ones(monkeypatch, seed, halflife):
+def test_edit_after_edit_the_repaired_lists_are_the_cold_ones(monkeypatch, seed, halflife, few_rows):
     # Small postings and pools, so that 300 articles prune both as 100,000 would.
     monkeypatch.setattr(similar, "POSTINGS_PER_TERM", 12)
     monkeypatch.setattr(similar, "POOL_EXTRA", 3)
     monkeypatch.setattr(repair, "REPAIR_SHARE", 1.0)  # never give up: the repair itself is under test
+    monkeypatch.setattr(repair, "FEW_ROWS", few_rows)  # rows scored again in numpy alone, or through scipy
     config = RelatedConfig(min_score=0.05, listed=6, date_halflife_days=halflife)
     rng = random.Random(seed)
     articles = corpus(300, seed)

@@ -21,8 +21,8 @@ from sitegen.digests import content_digest
 from sitegen.indexes.words import WordCounts, count_words, counts_key, field_weights, weighed_digest
 from sitegen.indexes.stories import Story, build_stories
 from sitegen.indexes.terms import KINDS, Term, build_terms
-from sitegen.indexes import (repair as repair_module, similar as similar_module, stories as stories_module,
-                             words as words_module)
+from sitegen.indexes import (csr as csr_module, repair as repair_module, similar as similar_module,
+                             stories as stories_module, words as words_module)
 from sitegen.model import Article
 
 
@@ -145,7 +145,7 @@ def _code(*modules: ModuleType) -> hashlib.blake2b:
 
 def _pairing_key(config: Config) -> bytes:
     """What a kept Pairing depends on besides the articles: the code that made it and the settings."""
-    h = _code(words_module, similar_module, repair_module)
+    h = _code(words_module, csr_module, similar_module, repair_module)
     h.update(repr(config.related).encode("utf-8"))
     return h.digest()
 
@@ -155,7 +155,7 @@ def _similar_key(rows: bytes, weighed: list[bytes], config: Config, groups: np.n
     path and date (``rows``: row_ids), title (stories show it) and the fields it is weighed by
     (``weighed``: its weighed_digest); ``groups``, which articles share a body, when bodies are
     weighed 0."""
-    h = _code(words_module, similar_module, repair_module, stories_module)
+    h = _code(words_module, csr_module, similar_module, repair_module, stories_module)
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
     h.update(rows)
     h.update(b"".join(weighed))

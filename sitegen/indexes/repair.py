@@ -23,14 +23,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.lazy import np, sp
-from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Csr, Pairing, Pairs, RelatedLists, _splice, all_pairs,
+from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, product
+from sitegen.indexes.lazy import np
+from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      article_days, body_groups, date_decay, display_forms, idf_steps, idf_table,
                                      postings_of, tag_terms, term_frequencies, weigh)
 from sitegen.indexes.words import WordCounts, take_rows, term_key
 from sitegen.model import Article
 
 REPAIR_SHARE = 0.25  # past this share of rows to compute again, compute them all (across cores)
+FEW_ROWS = 200       # rows to score again in numpy alone, without importing scipy (see csr.py)
 ROUGH_SLACK = 1e-9   # a candidate this close under a pool's cut is taken as reaching it
 
 
@@ -77,19 +79,19 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
     pairs = replace(last.pairs, words=words)
     if len(changed):
         # The postings of the terms the changed rows held or hold now, and who entered or left them.
-        vectors = x.matrix()  # only now is scipy imported: most edits change no vector
         touched = np.union1d(old_x.rows(changed).indices, x.rows(changed).indices)
-        new_postings = Csr.of(postings_of(vectors.T.tocsr()[touched]))
+        new_postings = postings_of(columns_of(x, touched))
         entered, left = _moves(postings.rows(touched), new_postings, n)
         postings = _rows_replaced(postings, touched, new_postings)
-        index = postings.matrix()
         movers = np.union1d(changed, entered)
         days = article_days(arts)
         again = np.union1d(np.union1d(changed, _pooling(pairs, np.union1d(movers, left))),
-                           _reaching(vectors, index, movers, pairs.cut, groups, days, config))
+                           _reaching(x, postings, movers, pairs.cut, groups, days, config))
         if len(again) > REPAIR_SHARE * n:
             return None
         chunks = [again[top:top + CHUNK_ROWS] for top in range(0, len(again), CHUNK_ROWS)]
+        # A few rows in numpy (most edits); more through scipy's faster products (imported only then).
+        vectors, index = (x, postings) if len(again) <= FEW_ROWS else (x.matrix(), postings.matrix())
         done = all_pairs(chunks, (vectors, index, groups, days, config, tag_terms(columns.terms), kept))
         pairs = pairs.spliced(again, Pairs.joined(list(done)))
     pairing = Pairing(rows, counts.digests, groups, columns.terms, new_df, x, postings, pairs, kept)
@@ -189,14 +191,15 @@ def _pooling(pairs: Pairs, marked_rows: np.ndarray) -> np.ndarray:
     return np.unique(np.searchsorted(pairs.pool_ptr, hits, side="right") - 1)
 
 
-def _reaching(x: sp.csr_matrix, postings: sp.csr_matrix, movers: np.ndarray, cut: np.ndarray, groups: np.ndarray,
+def _reaching(x: Csr, postings: Csr, movers: np.ndarray, cut: np.ndarray, groups: np.ndarray,
               days: np.ndarray, config: RelatedConfig) -> np.ndarray:
     """The rows for which one of ``movers`` now has a rough score (with the date preference) at
     least their pool's cut: it may enter their pool."""
     if not len(movers):
         return np.empty(0, dtype=np.int64)
-    rough = (x @ postings.tocsc()[:, movers]).tocoo()
-    rows, others, value = rough.row.astype(np.int64), movers[rough.col], rough.data
+    rough = product(x, column_slice(postings, movers))
+    rows = np.repeat(np.arange(rough.shape[0], dtype=np.int64), np.diff(rough.indptr))
+    others, value = movers[rough.indices], rough.data
     halflife = float(config.date_halflife_days)
     if halflife > 0:
         value = value * date_decay(days[rows] - days[others], halflife)

@@ -20,13 +20,14 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from sitegen.config import RelatedConfig
+from sitegen.indexes.csr import Csr, pair_products, product, ptr_of_sizes, row_sums
 from sitegen.indexes.lazy import np, sp
 from sitegen.digests import content_digest
 from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, count_words, field_weights,
-                                   spans, tag_map, term_key)
+                                   tag_map, term_key)
 from sitegen.model import Article
 
 
@@ -121,37 +122,6 @@ def _step_bounds() -> np.ndarray:
 def _log_table(top: int) -> np.ndarray:
     """1 + log(c) for each count c up to ``top``: sublinear tf, the same bits in every build."""
     return np.array([0.0] + [1.0 + math.log(c) for c in range(1, top + 1)])
-
-
-class Csr(NamedTuple):
-    """A sparse matrix as its CSR arrays, in numpy alone: what a rebuild reads and writes of the
-    vectors without importing scipy (a fifth of a second), which only pairing needs."""
-    data: np.ndarray
-    indices: np.ndarray
-    indptr: np.ndarray
-    shape: tuple[int, int]
-
-    @classmethod
-    def of(cls, m: sp.csr_matrix) -> "Csr":
-        return cls(m.data, m.indices, m.indptr, m.shape)
-
-    def matrix(self) -> sp.csr_matrix:
-        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
-
-    def rows(self, rows: np.ndarray) -> "Csr":
-        """These rows, in this order."""
-        sizes = np.diff(self.indptr)[rows]
-        at = spans(self.indptr[rows], sizes)
-        return Csr(self.data[at], self.indices[at], _ptr_of_sizes(sizes), (len(rows), self.shape[1]))
-
-    @classmethod
-    def stacked(cls, parts: Sequence["Csr"], width: int) -> "Csr":
-        """The rows of ``parts``, one after another."""
-        if not parts:
-            return cls(np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int64), (0, width))
-        sizes = np.concatenate([np.diff(part.indptr) for part in parts])
-        return cls(np.concatenate([part.data for part in parts]), np.concatenate([part.indices for part in parts]),
-                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), (len(sizes), width))
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +238,7 @@ def _weigh(parts: list[Csr], terms: int) -> tuple[Csr, np.ndarray]:
     return Csr.stacked(done, terms), df
 
 
-def postings_of(xt: sp.csr_matrix) -> sp.csr_matrix:
+def postings_of(xt: "Csr | sp.csr_matrix") -> Csr:
     """The impact-ordered index: each term (a row of ``xt``, the vectors transposed) keeps the
     articles whose weight for it is at least its M-th largest (all, for a term of M or fewer). Ties
     at the cut are all kept, so a term's postings follow from its own column alone."""
@@ -281,7 +251,7 @@ def postings_of(xt: sp.csr_matrix) -> sp.csr_matrix:
     owner = np.repeat(np.arange(xt.shape[0]), counts)
     keep = xt.data >= cut[owner]
     indptr = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=xt.shape[0]))])
-    return sp.csr_matrix((xt.data[keep], xt.indices[keep], indptr), shape=xt.shape)
+    return Csr(xt.data[keep], xt.indices[keep], indptr, xt.shape)
 
 
 def date_decay(apart: np.ndarray, halflife: float) -> np.ndarray:
@@ -330,8 +300,8 @@ class Pairs:
         def cat(k: int, dtype: Any, shape: tuple = (0,)) -> np.ndarray:
             return np.concatenate([p[k] for p in parts]).astype(dtype, copy=False) if parts else \
                 np.empty(shape, dtype=dtype)
-        return cls(_ptr_of_sizes(cat(0, np.int64)), cat(1, np.int32), cat(2, np.float64),
-                   cat(3, np.int32, (0, SHOWN_TERMS)), _ptr_of_sizes(cat(4, np.int64)), cat(5, np.int32),
+        return cls(ptr_of_sizes(cat(0, np.int64)), cat(1, np.int32), cat(2, np.float64),
+                   cat(3, np.int32, (0, SHOWN_TERMS)), ptr_of_sizes(cat(4, np.int64)), cat(5, np.int32),
                    cat(6, np.float64))
 
     @classmethod
@@ -360,11 +330,7 @@ class Pairs:
 
 def _ptr(rows: np.ndarray, n: int) -> np.ndarray:
     """CSR row pointers of entries owned by ``rows`` (sorted), for ``n`` rows."""
-    return _ptr_of_sizes(np.bincount(rows, minlength=n))
-
-
-def _ptr_of_sizes(sizes: np.ndarray) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    return ptr_of_sizes(np.bincount(rows, minlength=n))
 
 
 def _splice(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], rows: np.ndarray, new_ptr: np.ndarray,
@@ -438,13 +404,14 @@ def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCoun
     if vectors.x.shape[0] != n:
         raise ValueError(f"word counts of {vectors.x.shape[0]} articles given for {n}")
     x, display, is_tag, groups = vectors.x.matrix(), vectors.display, vectors.is_tag, vectors.groups
-    postings = postings_of(x.T.tocsr())
+    index = postings_of(x.T.tocsr())
+    postings = index.matrix()
     listed = config.listed if kept is None else min(kept, config.listed)
     days = article_days(arts)
     chunks = [np.arange(top, min(top + CHUNK_ROWS, n)) for top in range(0, n, CHUNK_ROWS)]
     pairs = Pairs.joined(list(all_pairs(chunks, (x, postings, groups, days, config, is_tag, listed)))) \
         if x.nnz else Pairs.none(n)
-    pairing = Pairing(row_ids(arts), tuple(digests), groups, vectors.terms, vectors.df, vectors.x, Csr.of(postings),
+    pairing = Pairing(row_ids(arts), tuple(digests), groups, vectors.terms, vectors.df, vectors.x, index,
                       pairs, listed)
     return pairs.lists(arts, display), pairing
 
@@ -578,7 +545,7 @@ def _chunk_pairs(rows: np.ndarray) -> tuple[np.ndarray, ...]:
             sizes(pool_rows), pool.astype(np.int32), cut)
 
 
-def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, chunk: np.ndarray, groups: np.ndarray, days: np.ndarray,
+def _best_pairs(x: "sp.csr_matrix | Csr", postings: "sp.csr_matrix | Csr", chunk: np.ndarray, groups: np.ndarray, days: np.ndarray,
                 config: RelatedConfig, kept: int) -> tuple[np.ndarray, ...]:
     """(rows, cols, scores, per-term contributions, pool rows, pool, cuts) of the related pairs of the
     rows ``chunk`` (sorted), best first.
@@ -587,9 +554,11 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, chunk: np.ndarray, gr
     with a rough score at least its (listed + 16)-th best (ties at the cut all in: the pool) are
     rescored exactly, filtered by min_score and cut to ``kept``. Every step reads a row's own
     vector, its candidates' and the postings, never another row of the chunk: a row's list is
-    the same computed alone (repair.py) or with the archive.
+    the same computed alone (repair.py) or with the archive. ``x`` and ``postings`` are both scipy
+    matrices or both Csr (the products in numpy: for a few rows, see csr.py), to the same bits.
     """
-    block = (x[chunk] @ postings).tocsr()
+    few = isinstance(x, Csr)
+    block = product(x.rows(chunk), postings) if few else (x[chunk] @ postings).tocsr()
     local = np.repeat(np.arange(len(chunk)), np.diff(block.indptr))
     rows, cols = chunk[local], block.indices.astype(np.int64)
     halflife = float(config.date_halflife_days)
@@ -604,18 +573,22 @@ def _best_pairs(x: sp.csr_matrix, postings: sp.csr_matrix, chunk: np.ndarray, gr
     pool = np.flatnonzero((rough >= cut[local]) & (rough > -np.inf))
     pool = pool[np.lexsort((cols[pool], local[pool]))]  # by row, then column: the tie-break order
     rows, cols = rows[pool], cols[pool]
-    shared = x[rows].multiply(x[cols]).tocsr()  # per-term contributions of each candidate pair
-    shared.sort_indices()
-    score = np.minimum(np.asarray(shared.sum(axis=1)).ravel(), 1.0)
+    if few:  # per-term contributions of each candidate pair
+        shared = pair_products(x, rows, cols)
+    else:
+        made = x[rows].multiply(x[cols]).tocsr()
+        made.sort_indices()
+        shared = Csr.of(made)
+    score = np.minimum(row_sums(shared), 1.0)
     if decay is not None:
         score *= decay[pool]
     score[score < config.min_score] = -np.inf
     indptr = np.concatenate([[0], np.cumsum(np.bincount(local[pool], minlength=len(chunk)))])
     final = _top_in_rows(indptr, score, kept)  # leaves out the -inf ones
-    return rows[final], cols[final], score[final], shared[final], rows, cols, cut
+    return rows[final], cols[final], score[final], shared.rows(final), rows, cols, cut
 
 
-def _shared_terms(shared: sp.csr_matrix, is_tag: np.ndarray) -> np.ndarray:
+def _shared_terms(shared: Csr, is_tag: np.ndarray) -> np.ndarray:
     """Per pair, the term numbers of the (up to 3) words that added most to its score, best first
     (ties: the term seen first), -1 where there are fewer: an array of pairs x 3."""
     value = np.where(is_tag[shared.indices] | (shared.data <= 0), -np.inf, shared.data)
