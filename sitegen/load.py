@@ -7,7 +7,6 @@ content/ (images and such, copied as they are), and every diagnostic met on the 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
@@ -237,7 +236,8 @@ def parse_all(jobs: list[Job], content: Path, config: Config, detach: bool = Fal
         return
     size = min(CHUNK_MOST, max(50, len(jobs) // (workers * 8)))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
-    from concurrent.futures import ProcessPoolExecutor  # (only here: a rebuild parses a few files)
+    import multiprocessing  # (only here: a rebuild parses a few files)
+    from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         for part in pool.map(partial(_parse_chunk, content=content, config=config, detach=detach), chunks):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
-import multiprocessing
-import multiprocessing.pool
 import os
 import pickle
 import shutil
@@ -154,7 +152,8 @@ def _manifest(output: str, rels: list[str], keys: list[bytes | None], digests: b
     found = (digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE))
     ends = accumulate(max(size, 0) for size in deps_sizes)
     made = (None if size < 0 else deps[end - size:end] for size, end in zip(deps_sizes, ends))
-    return Manifest(output, dict(zip(rels, map(Entry, keys, found, sizes, times, made))), search, inputs, record)
+    entries = map(Entry.from_values, zip(keys, found, sizes, times, made))  # type: ignore[attr-defined]
+    return Manifest(output, dict(zip(rels, entries)), search, inputs, record)
 
 
 def prune_manifests(folder: Path, pattern: str) -> int:
@@ -380,6 +379,8 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> lis
         rendered += len(part)
         if progress:
             progress(rendered, total)
+
+    import multiprocessing.pool  # (only here: a rebuild renders a few pages in line)
 
     workers = jobs - 1
     with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_sigint) as pool:

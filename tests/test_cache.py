@@ -372,7 +372,7 @@ def test_articles_and_manifest_entries_pickle_as_their_field_values():
     for value in (article, entry, Entry(None, b"d", 0, 0)):
         again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         assert again == value and type(again) is type(value)
-        assert value.__reduce__()[1] == tuple(getattr(value, f.name) for f in dataclasses.fields(value) if f.init)
+        assert value.__reduce__()[1] == (tuple(getattr(value, f.name) for f in dataclasses.fields(value)),)
 
 
 def test_an_articles_digests_are_made_once_and_pickled_with_it_but_not_copied_into_a_changed_copy():
@@ -384,7 +384,7 @@ def test_an_articles_digests_are_made_once_and_pickled_with_it_but_not_copied_in
 
     article = Article("Title", "title", datetime(2024, 5, 1, 9, tzinfo=timezone.utc), "World", "content/a.md",
                       tags=("a",), body_html="<p>Body.</p>")
-    assert article.memo == b"" and len(article.__reduce__()) == 3 and article.__reduce__()[2] is None
+    assert article.memo == b"" and article.__reduce__()[1][0][-1] == b""  # (the memo is pickled last)
     planned, content = planned_digest(article), content_digest(article)
     assert article.memo == planned + content and len(planned) == len(content) == 16
     again = pickle.loads(pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import multiprocessing
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -527,6 +526,8 @@ def all_pairs(chunks: Sequence[np.ndarray], inputs: tuple) -> Iterator[tuple[np.
         if sum(map(len, chunks)) < PARALLEL_FROM or workers < 2:
             yield from map(_chunk_pairs, chunks)
             return
+        import multiprocessing  # (only here: a repair pairs a few rows in line)
+
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             yield from pool.imap(_chunk_pairs, chunks)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import multiprocessing
 import os
 import re
 import unicodedata
@@ -130,6 +129,8 @@ def _count_across(articles: Sequence[Article], config: RelatedConfig, digests: S
     if len(articles) < PARALLEL_FROM or workers < 2:
         return _count(articles, config, digests, bodies)
     step = -(-len(articles) // workers)
+    import multiprocessing  # (only here: a rebuild counts a few articles in line)
+
     _forked = (articles, config, digests, bodies)  # inherited by the forked workers, not pickled to them
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:

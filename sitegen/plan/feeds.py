@@ -12,7 +12,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime
 from functools import partial
 from typing import Callable, Sequence
 from urllib.parse import urljoin
@@ -139,6 +138,8 @@ def atom(feed: Feed, site: FeedSite) -> bytes:
 
 
 def rss(feed: Feed, site: FeedSite) -> bytes:
+    from email.utils import format_datetime  # (only here: a rebuild whose feeds are as they were makes none)
+
     config = site.config
     full = config.feeds.full_content
     items = []
