@@ -40,7 +40,7 @@ from sitegen import __version__
 from sitegen.bodies import digest_of
 from sitegen.digests import planned_digest
 from sitegen.indexes import Indexes, Story, Term
-from sitegen.indexes.lazy import np
+from sitegen.indexes.lazy import np, within
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
 
@@ -297,7 +297,7 @@ def _unchanged(entries: dict[str, Any], changed: set[int]) -> dict[str, tuple[by
     deps = np.frombuffer(b"".join(deps for _, _, deps in keyed), dtype=np.dtype(DEPS))
     owner = np.repeat(np.arange(len(keyed)), [len(deps) // size for _, _, deps in keyed])
     stale = np.zeros(len(keyed), dtype=bool)
-    stale[owner[np.isin(deps, np.fromiter(changed, dtype=np.int64, count=len(changed)))]] = True
+    stale[owner[within(deps, np.fromiter(changed, dtype=np.int64, count=len(changed)))]] = True
     return {rel: (key, deps) for (rel, key, deps), old in zip(keyed, stale.tolist()) if not old}
 
 

@@ -42,7 +42,8 @@ import json, sys
 from pathlib import Path
 from sitegen.build import build
 result = build(Path(sys.argv[1]), Path(sys.argv[2]), jobs=1)
-print(json.dumps({"articles": result.articles, "numpy": "numpy" in sys.modules, "scipy": "scipy" in sys.modules}))
+print(json.dumps({"articles": result.articles, "numpy": "numpy" in sys.modules, "scipy": "scipy" in sys.modules,
+                  "numpy.ma": "numpy.ma" in sys.modules}))
 """
 
 
@@ -76,17 +77,19 @@ def build_in_process_of_its_own(root: Path, out: Path) -> dict:
 
 def test_a_rebuild_with_no_change_reuses_related_articles_without_numpy(root, tmp_path):
     first = build_in_process_of_its_own(root, tmp_path / "out")
-    assert first == {"articles": N, "numpy": True, "scipy": True}
+    assert first == {"articles": N, "numpy": True, "scipy": True, "numpy.ma": True}  # (scipy imports it)
     assert (root / CACHE_DIR / "related.pickle").is_file()
     again = build_in_process_of_its_own(root, tmp_path / "out")
-    assert again == {"articles": N, "numpy": False, "scipy": False}
+    assert again == {"articles": N, "numpy": False, "scipy": False, "numpy.ma": False}
     write_files(root, {"content/a3.md": story(3, " A late correction.")})
     edited = build_in_process_of_its_own(root, tmp_path / "out")  # a new vector: a few rows scored again
-    assert edited == {"articles": N, "numpy": True, "scipy": False}
+    # (nor numpy.ma, which np.unique's first call imports: 15 ms)
+    assert edited == {"articles": N, "numpy": True, "scipy": False, "numpy.ma": False}
     assert kept_counts(root).counted == 1
     # an edit that changes no article's vector (a number is no word) repairs the lists in numpy alone
     write_files(root, {"content/a3.md": story(3, " A late correction, 2024.")})
-    assert build_in_process_of_its_own(root, tmp_path / "out") == {"articles": N, "numpy": True, "scipy": False}
+    assert build_in_process_of_its_own(root, tmp_path / "out") == {"articles": N, "numpy": True, "scipy": False,
+                                                                    "numpy.ma": False}
     assert kept_counts(root).counted == 1
 
 
@@ -257,6 +260,33 @@ def test_kept_counts_give_exactly_what_counting_afresh_gives(seed):
     assert compute_related(articles, RELATED, warm) == compute_related(articles, RELATED)
     unchanged = count_words(articles, RELATED, digests, warm)
     assert unchanged.counted == 0 and same_matrix(_tokenise(unchanged, RELATED), _tokenise(fresh, RELATED))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_an_edit_in_place_splices_the_kept_counts_into_exactly_what_rows_taken_anew_give(seed):
+    """count_words' path for articles edited where they stand (replaced_rows) against the general
+    one (take_rows of the joined counts): words new, words no other article has any more, the
+    first and last rows, more than 256 words (a wider dtype)."""
+    from sitegen.indexes.words import _join, replaced_rows, take_rows
+
+    articles = archive(60, seed)
+    articles[7] = replace(articles[7], body_html=articles[7].body_html + "<p>Zanzibar</p>")  # its own word
+    kept = count_words(articles, RELATED, [content_digest(a) for a in articles])
+    edited = list(articles)
+    for i in (0, 7, 8, 59):
+        edited[i] = replace(articles[i], body_html=" ".join(f"fresh{seed}{i}{k:03d}x" for k in range(90)))
+    at = [0, 7, 8, 59]
+    new = count_words([edited[i] for i in at], RELATED, [content_digest(edited[i]) for i in at])
+    rows = np.array([len(articles) + at.index(i) if i in at else i for i in range(len(articles))])
+    want, got = take_rows(_join(kept, new), rows), replaced_rows(kept, at, new)
+    assert len(got.words) > 256 and got.words == want.words and got.digests == want.digests
+    assert set(kept.words) - set(got.words) and set(got.words) - set(kept.words)  # words gone, words new
+    assert got.bodies == want.bodies
+    for name in ("fields", "word", "count"):
+        assert getattr(got, name).dtype == getattr(want, name).dtype, name
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    warm = count_words(edited, RELATED, [content_digest(a) for a in edited], kept)
+    assert warm.counted == 4 and warm.words == want.words and np.array_equal(warm.word, want.word)
 
 
 def test_counts_are_kept_in_the_fewest_bytes_that_hold_them():

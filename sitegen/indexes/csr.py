@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sitegen.indexes.lazy import np, sp
+from sitegen.indexes.lazy import np, sp, within
 from sitegen.indexes.words import spans
 
 
@@ -95,7 +95,7 @@ def row_sums(m: Csr) -> np.ndarray:
 def columns(x: Csr, cols: np.ndarray) -> Csr:
     """``x.T.tocsr()[cols]``: the entries of the columns ``cols`` (sorted, distinct) of ``x``, a
     row each, in row order."""
-    pick = np.flatnonzero(np.isin(x.indices, cols))
+    pick = np.flatnonzero(within(x.indices, cols))
     which = np.searchsorted(cols, x.indices[pick])
     order = np.argsort(which, kind="stable")  # a column's entries stay in row order
     pick, which = pick[order], which[order]
@@ -105,7 +105,7 @@ def columns(x: Csr, cols: np.ndarray) -> Csr:
 
 def column_slice(m: Csr, cols: np.ndarray) -> Csr:
     """``m[:, cols]`` (``cols`` sorted, distinct), as CSR: the columns renumbered 0, 1, ..."""
-    keep = np.isin(m.indices, cols)
+    keep = within(m.indices, cols)
     owner = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))[keep]
     return Csr(m.data[keep], np.searchsorted(cols, m.indices[keep]).astype(np.int32), _ptr(owner, m.shape[0]),
                (m.shape[0], len(cols)))

@@ -1,5 +1,7 @@
 """numpy and scipy.sparse, imported when first used: they take half a second to import, and
-a rebuild whose related articles are kept from the last build never needs them."""
+a rebuild whose related articles are kept from the last build never needs them. And the set
+operations a rebuild uses, without numpy.ma: np.unique's first call (np.union1d's, np.isin's on
+a sort) imports it in numpy 2.3 and later, 15 ms of a rebuild at 10,000 articles."""
 
 from __future__ import annotations
 
@@ -22,3 +24,23 @@ class OnFirstUse:
 
 np: Any = OnFirstUse("numpy")
 sp: Any = OnFirstUse("scipy.sparse")
+
+
+def distinct(values: Any) -> Any:
+    """``np.unique(values)``: the distinct values, sorted."""
+    ordered = np.sort(np.asarray(values), axis=None)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def union(a: Any, b: Any) -> Any:
+    """``np.union1d(a, b)``."""
+    return distinct(np.concatenate((np.ravel(a), np.ravel(b))))
+
+
+def within(values: Any, allowed: Any) -> Any:
+    """``np.isin(values, allowed)``, by a binary search in ``allowed`` made distinct."""
+    allowed = distinct(allowed)
+    if not len(allowed):
+        return np.zeros(np.shape(values), dtype=bool)
+    at = np.minimum(np.searchsorted(allowed, values), len(allowed) - 1)
+    return allowed[at] == values

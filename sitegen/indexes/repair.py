@@ -24,7 +24,7 @@ from dataclasses import replace
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, product
-from sitegen.indexes.lazy import np
+from sitegen.indexes.lazy import distinct, np, union, within
 from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      article_days, body_groups, date_decay, display_forms, idf_steps, idf_table,
                                      postings_of, tag_terms, term_frequencies, weigh)
@@ -70,7 +70,7 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
         return None
     steps = idf_steps(new_df)
     # Rows to weigh again: the edited ones and those holding a term whose IDF moved a step.
-    weighed = np.union1d(edited, _holding(counts, columns, np.flatnonzero(steps != idf_steps(df))))
+    weighed = union(edited, _holding(counts, columns, np.flatnonzero(steps != idf_steps(df))))
     if len(weighed) > REPAIR_SHARE * n:
         return None
     fresh = weigh(term_frequencies(counts, config, columns, weighed), idf_table(n)[steps])
@@ -79,13 +79,13 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
     pairs = replace(last.pairs, words=words)
     if len(changed):
         # The postings of the terms the changed rows held or hold now, and who entered or left them.
-        touched = np.union1d(old_x.rows(changed).indices, x.rows(changed).indices)
+        touched = union(old_x.rows(changed).indices, x.rows(changed).indices)
         new_postings = postings_of(columns_of(x, touched))
         entered, left = _moves(postings.rows(touched), new_postings, n)
         postings = _rows_replaced(postings, touched, new_postings)
-        movers = np.union1d(changed, entered)
+        movers = union(changed, entered)
         days = article_days(arts)
-        again = np.union1d(np.union1d(changed, _pooling(pairs, np.union1d(movers, left))),
+        again = union(union(changed, _pooling(pairs, union(movers, left))),
                            _reaching(x, postings, movers, pairs.cut, groups, days, config))
         if len(again) > REPAIR_SHARE * n:
             return None
@@ -134,7 +134,7 @@ def _renumbered(last: Pairing, terms: list[str]) -> tuple[Csr, Csr, np.ndarray, 
 def _columns_of_rows(counts: WordCounts, rows: np.ndarray, terms: list[str]) -> Columns | None:
     """The columns of the words of ``rows`` of ``counts`` among ``terms`` (others: -1, never read);
     None if one of them is not among ``terms``. Only these rows' words: the rest may be many."""
-    used = np.unique(counts.word[counts.entries(rows)])
+    used = distinct(counts.word[counts.entries(rows)])
     at = {term: i for i, term in enumerate(terms)}
     column = np.full(len(counts.words), -1, dtype=np.int64)
     for word in used.tolist():
@@ -153,7 +153,7 @@ def _holding(counts: WordCounts, columns: Columns, terms: np.ndarray) -> np.ndar
     marked = np.zeros(len(columns.terms) + 1, dtype=bool)  # the last: words that are no term (-1)
     marked[terms] = True
     hits = np.flatnonzero(marked[columns.column[counts.word]])
-    return np.unique(np.searchsorted(np.cumsum(counts.fields.sum(axis=1)), hits, side="right"))
+    return distinct(np.searchsorted(np.cumsum(counts.fields.sum(axis=1)), hits, side="right"))
 
 
 def _changed_rows(x: Csr, rows: np.ndarray, fresh: Csr) -> np.ndarray:
@@ -180,7 +180,8 @@ def _moves(old: Csr, new: Csr, n: int) -> tuple[np.ndarray, np.ndarray]:
     def keys(m: Csr) -> np.ndarray:
         return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n + m.indices
     a, b = keys(old), keys(new)
-    return np.unique(np.setdiff1d(b, a) % n), np.unique(np.setdiff1d(a, b) % n)
+    a, b = distinct(a), distinct(b)
+    return distinct(b[~within(b, a)] % n), distinct(a[~within(a, b)] % n)
 
 
 def _pooling(pairs: Pairs, marked_rows: np.ndarray) -> np.ndarray:
@@ -188,7 +189,7 @@ def _pooling(pairs: Pairs, marked_rows: np.ndarray) -> np.ndarray:
     marked = np.zeros(len(pairs.cut), dtype=bool)
     marked[marked_rows] = True
     hits = np.flatnonzero(marked[pairs.pool])
-    return np.unique(np.searchsorted(pairs.pool_ptr, hits, side="right") - 1)
+    return distinct(np.searchsorted(pairs.pool_ptr, hits, side="right") - 1)
 
 
 def _reaching(x: Csr, postings: Csr, movers: np.ndarray, cut: np.ndarray, groups: np.ndarray,
@@ -204,4 +205,4 @@ def _reaching(x: Csr, postings: Csr, movers: np.ndarray, cut: np.ndarray, groups
     if halflife > 0:
         value = value * date_decay(days[rows] - days[others], halflife)
     reach = (value >= cut[rows] - ROUGH_SLACK) & (rows != others) & (groups[rows] != groups[others])
-    return np.unique(rows[reach])
+    return distinct(rows[reach])

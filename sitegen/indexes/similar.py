@@ -23,7 +23,7 @@ from typing import Any
 
 from sitegen.config import RelatedConfig
 from sitegen.indexes.csr import Csr, pair_products, product, ptr_of_sizes, row_sums
-from sitegen.indexes.lazy import np, sp
+from sitegen.indexes.lazy import distinct, np, sp
 from sitegen.digests import content_digest
 from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, count_words, field_weights,
                                    tag_map, term_key)
@@ -322,7 +322,7 @@ class Pairs:
         return Pairs(ptr, cols, scores, words, pool_ptr, pool, cut)
 
     def lists(self, arts: Sequence[Article], display: list[str]) -> "RelatedLists":
-        used = np.unique(self.words[self.words >= 0])  # only the words shown: the vocabulary is far larger
+        used = distinct(self.words[self.words >= 0])  # only the words shown: the vocabulary is far larger
         words = np.where(self.words >= 0, np.searchsorted(used, self.words), -1).astype(np.int32)
         return RelatedLists(arts, self.ptr, self.cols, self.scores, words, list(map(display.__getitem__, used.tolist())))
 

@@ -112,6 +112,8 @@ def count_words(articles: Sequence[Article], config: RelatedConfig, digests: Seq
     new = _count_across([articles[i] for i in fresh], config, [digests[i] for i in fresh], bodies)
     if kept is None or len(fresh) == len(articles):
         return new
+    if len(kept.digests) == len(articles) and all(row == i for i, row in enumerate(rows) if row >= 0):
+        return replace(replaced_rows(kept, fresh, new), counted=len(fresh))  # an edit in place: most rebuilds
     for k, i in enumerate(fresh):
         rows[i] = len(kept.digests) + k
     both = _join(kept, new)
@@ -211,6 +213,41 @@ def _join(a: WordCounts, b: WordCounts) -> WordCounts:
     return WordCounts(tuple(number), a.digests + b.digests, a.bodies + b.bodies, np.concatenate([a.fields, b.fields]),
                       np.concatenate([a.word, _small(renumber[b.word], len(number))]),
                       np.concatenate([a.count, b.count]))
+
+
+def replaced_rows(kept: WordCounts, at: Sequence[int], new: WordCounts) -> WordCounts:
+    """``kept`` with its rows ``at`` (ascending) replaced by ``new``'s, one each in order: the same
+    as ``take_rows(_join(kept, new), rows)`` when every other row keeps its place, without
+    gathering every entry (at 10,000 articles 1.9 million of them: 0.03 of 0.04 s)."""
+    number = dict(zip(kept.words, range(len(kept.words))))
+    renumber = np.fromiter((number.setdefault(word, len(number)) for word in new.words), dtype=np.int64,
+                           count=len(new.words))
+    words = tuple(number)
+    kept_ends, new_ends = np.cumsum(kept.fields.sum(axis=1)).tolist(), np.cumsum(new.fields.sum(axis=1)).tolist()
+    new_word = renumber[new.word]
+    word, count = [], []
+    done = 0  # the entries of kept taken so far
+    for k, row in enumerate(at):
+        start, end = (kept_ends[row - 1] if row else 0), kept_ends[row]
+        first = new_ends[k - 1] if k else 0
+        word += [kept.word[done:start], new_word[first:new_ends[k]]]
+        count += [kept.count[done:start], new.count[first:new_ends[k]]]
+        done = end
+    word.append(kept.word[done:])
+    count.append(kept.count[done:])
+    joined = np.concatenate(word)
+    used = np.zeros(len(words), dtype=bool)
+    used[joined] = True
+    if not used.all():  # words only the replaced rows had
+        words = tuple(map(words.__getitem__, np.flatnonzero(used).tolist()))
+        joined = (np.cumsum(used) - 1)[joined]
+    fields = kept.fields.copy()
+    fields[list(at)] = new.fields
+    digests, bodies = list(kept.digests), list(kept.bodies)
+    for k, row in enumerate(at):
+        digests[row], bodies[row] = new.digests[k], new.bodies[k]
+    return WordCounts(words, tuple(digests), tuple(bodies), fields, _small(joined, len(words)),
+                      np.concatenate(count).astype(np.result_type(kept.count, new.count), copy=False))
 
 
 def take_rows(counts: WordCounts, rows: np.ndarray) -> WordCounts:
