@@ -18,13 +18,13 @@ import shutil
 import signal
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from sitegen.errors import BuildError
 from sitegen.forked import Forked, Unavailable
-from sitegen.model import pickled_by_fields
 
 WORK_PREFIX = ".sitegen-"
 BUNDLE = "pagefind"  # the search bundle's folder in the output
@@ -61,13 +61,12 @@ def recover(output: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-@pickled_by_fields
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """What the manifest knows of one output file: the key it was made from, a digest of its
     bytes, and its size and modification time when written (a file changed since is not trusted);
     for a page, what its key was made of (``deps``, see ``pagekeys``), so that the next build can
-    take the key as it was when none of that changed, or None."""
+    take the key as it was when none of that changed, or None. A tuple: the manifest's entries
+    are made from its columns by ``tuple.__new__`` alone (15,000 a rebuild at 10,000 articles)."""
     key: bytes | None
     digest: bytes
     size: int
@@ -149,10 +148,10 @@ def _manifest(output: str, rels: list[str], keys: list[bytes | None], digests: b
     if len(digests) != DIGEST_SIZE * len(rels) or len(deps_sizes) != len(rels) \
             or sum(size for size in deps_sizes if size > 0) != len(deps):
         raise ValueError("a manifest's columns disagree")
-    found = (digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE))
-    ends = accumulate(max(size, 0) for size in deps_sizes)
-    made = (None if size < 0 else deps[end - size:end] for size, end in zip(deps_sizes, ends))
-    entries = map(Entry.from_values, zip(keys, found, sizes, times, made))  # type: ignore[attr-defined]
+    found = [digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE)]  # (lists: faster than generators)
+    ends = accumulate([size if size > 0 else 0 for size in deps_sizes])
+    made = [None if size < 0 else deps[end - size:end] for size, end in zip(deps_sizes, ends)]
+    entries = map(partial(tuple.__new__, Entry), zip(keys, found, sizes, times, made))
     return Manifest(output, dict(zip(rels, entries)), search, inputs, record)
 
 

@@ -368,11 +368,12 @@ def test_articles_and_manifest_entries_pickle_as_their_field_values():
                       "content/a.md", line=3, tags=("a", "b"), authors=("X",), image=Image("a.jpg", "A caption"),
                       related=(RelatedRef("other", 7),), expires=datetime(2025, 1, 1, tzinfo=timezone.utc),
                       body_digest=b"\x01" * 16)
-    entry = Entry(b"key", b"digest", 120, 1_700_000_000_000_000_000)
-    for value in (article, entry, Entry(None, b"d", 0, 0)):
-        again = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        assert again == value and type(again) is type(value)
-        assert value.__reduce__()[1] == (tuple(getattr(value, f.name) for f in dataclasses.fields(value)),)
+    again = pickle.loads(pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == article and type(again) is Article
+    assert article.__reduce__()[1] == (tuple(getattr(article, f.name) for f in dataclasses.fields(article)),)
+    for entry in (Entry(b"key", b"digest", 120, 1_700_000_000_000_000_000), Entry(None, b"d", 0, 0)):
+        again = pickle.loads(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        assert again == entry and type(again) is Entry and again.deps is None
 
 
 def test_an_articles_digests_are_made_once_and_pickled_with_it_but_not_copied_into_a_changed_copy():
