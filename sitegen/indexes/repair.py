@@ -86,7 +86,7 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
         movers = union(changed, entered)
         days = article_days(arts)
         again = union(union(changed, _pooling(pairs, union(movers, left))),
-                           _reaching(x, postings, movers, pairs.cut, groups, days, config))
+                      _reaching(x, postings, movers, pairs.cut, groups, days, config))
         if len(again) > REPAIR_SHARE * n:
             return None
         chunks = [again[top:top + CHUNK_ROWS] for top in range(0, len(again), CHUNK_ROWS)]

@@ -223,24 +223,27 @@ def replaced_rows(kept: WordCounts, at: Sequence[int], new: WordCounts) -> WordC
     renumber = np.fromiter((number.setdefault(word, len(number)) for word in new.words), dtype=np.int64,
                            count=len(new.words))
     words = tuple(number)
-    kept_ends, new_ends = np.cumsum(kept.fields.sum(axis=1)).tolist(), np.cumsum(new.fields.sum(axis=1)).tolist()
-    new_word = renumber[new.word]
+    # Word numbers in kept's width or the next that holds them all, never wider: at a million
+    # articles the entries are 190 million, 1.5 GB as 64-bit numbers.
+    width = np.promote_types(kept.word.dtype, _small(np.empty(0, dtype=np.int64), len(words)).dtype)
+    kept_ends, new_ends = np.cumsum(kept.fields.sum(axis=1)), np.cumsum(new.fields.sum(axis=1)).tolist()
+    new_word = renumber[new.word].astype(width)
     word, count = [], []
     done = 0  # the entries of kept taken so far
     for k, row in enumerate(at):
-        start, end = (kept_ends[row - 1] if row else 0), kept_ends[row]
+        start, end = (int(kept_ends[row - 1]) if row else 0), int(kept_ends[row])
         first = new_ends[k - 1] if k else 0
         word += [kept.word[done:start], new_word[first:new_ends[k]]]
         count += [kept.count[done:start], new.count[first:new_ends[k]]]
         done = end
     word.append(kept.word[done:])
     count.append(kept.count[done:])
-    joined = np.concatenate(word)
+    joined = np.concatenate(word, dtype=width)
     used = np.zeros(len(words), dtype=bool)
     used[joined] = True
     if not used.all():  # words only the replaced rows had
         words = tuple(map(words.__getitem__, np.flatnonzero(used).tolist()))
-        joined = (np.cumsum(used) - 1)[joined]
+        joined = _small(np.cumsum(used) - 1, len(words))[joined]
     fields = kept.fields.copy()
     fields[list(at)] = new.fields
     digests, bodies = list(kept.digests), list(kept.bodies)
