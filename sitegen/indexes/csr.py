@@ -47,7 +47,7 @@ class Csr(NamedTuple):
             return cls(np.empty(0), np.empty(0, dtype=np.int32), np.zeros(1, dtype=np.int64), (0, width))
         sizes = np.concatenate([np.diff(part.indptr) for part in parts])
         return cls(np.concatenate([part.data for part in parts]), np.concatenate([part.indices for part in parts]),
-                   np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), (len(sizes), width))
+                   ptr_of_sizes(sizes), (len(sizes), width))
 
 
 def product(a: Csr, b: Csr) -> Csr:
@@ -65,7 +65,7 @@ def product(a: Csr, b: Csr) -> Csr:
     sums = np.bincount(slot.ravel(), weights=values, minlength=len(keys))  # in order, from 0: scipy's fold
     keep = sums != 0
     keys = keys[keep]
-    return Csr(sums[keep], (keys % width).astype(np.int32), _ptr(keys // width, a.shape[0]), (a.shape[0], width))
+    return Csr(sums[keep], (keys % width).astype(np.int32), ptr_of(keys // width, a.shape[0]), (a.shape[0], width))
 
 
 def pair_products(x: Csr, rows: np.ndarray, cols: np.ndarray) -> Csr:
@@ -79,7 +79,7 @@ def pair_products(x: Csr, rows: np.ndarray, cols: np.ndarray) -> Csr:
     data = a.data[in_a] * b.data[in_b]
     keep = data != 0
     keys = keys[keep]
-    return Csr(data[keep], (keys % width).astype(np.int32), _ptr(keys // width, len(rows)), (len(rows), width))
+    return Csr(data[keep], (keys % width).astype(np.int32), ptr_of(keys // width, len(rows)), (len(rows), width))
 
 
 def row_sums(m: Csr) -> np.ndarray:
@@ -100,18 +100,18 @@ def columns(x: Csr, cols: np.ndarray) -> Csr:
     order = np.argsort(which, kind="stable")  # a column's entries stay in row order
     pick, which = pick[order], which[order]
     owner = np.searchsorted(x.indptr, pick, side="right") - 1
-    return Csr(x.data[pick], owner.astype(np.int32), _ptr(which, len(cols)), (len(cols), x.shape[0]))
+    return Csr(x.data[pick], owner.astype(np.int32), ptr_of(which, len(cols)), (len(cols), x.shape[0]))
 
 
 def column_slice(m: Csr, cols: np.ndarray) -> Csr:
     """``m[:, cols]`` (``cols`` sorted, distinct), as CSR: the columns renumbered 0, 1, ..."""
     keep = within(m.indices, cols)
     owner = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))[keep]
-    return Csr(m.data[keep], np.searchsorted(cols, m.indices[keep]).astype(np.int32), _ptr(owner, m.shape[0]),
+    return Csr(m.data[keep], np.searchsorted(cols, m.indices[keep]).astype(np.int32), ptr_of(owner, m.shape[0]),
                (m.shape[0], len(cols)))
 
 
-def _ptr(owner: np.ndarray, n: int) -> np.ndarray:
+def ptr_of(owner: np.ndarray, n: int) -> np.ndarray:
     """CSR row pointers of entries owned by ``owner`` (sorted), for ``n`` rows."""
     return ptr_of_sizes(np.bincount(owner, minlength=n))
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, product
+from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, product, ptr_of_sizes
 from sitegen.indexes.lazy import distinct, np, union, within
 from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      article_days, body_groups, date_decay, display_forms, idf_steps, idf_table,
@@ -125,7 +125,7 @@ def _renumbered(last: Pairing, terms: list[str]) -> tuple[Csr, Csr, np.ndarray, 
     x = Csr(x.data, to[x.indices].astype(x.indices.dtype), x.indptr, (x.shape[0], t))
     sizes = np.zeros(t, dtype=np.int64)
     sizes[to] = np.diff(postings.indptr)
-    postings = Csr(postings.data, postings.indices, np.concatenate([[0], np.cumsum(sizes)]), (t, postings.shape[1]))
+    postings = Csr(postings.data, postings.indices, ptr_of_sizes(sizes), (t, postings.shape[1]))
     moved_df = np.zeros(t, dtype=df.dtype)
     moved_df[to] = df
     return x, postings, moved_df, np.where(words >= 0, to[words], -1).astype(words.dtype)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.csr import Csr, pair_products, product, ptr_of_sizes, row_sums
+from sitegen.indexes.csr import Csr, pair_products, product, ptr_of, ptr_of_sizes, row_sums
 from sitegen.indexes.lazy import distinct, np, sp
 from sitegen.digests import content_digest
 from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, count_words, field_weights,
@@ -177,7 +177,7 @@ def term_frequencies(counts: WordCounts, config: RelatedConfig, columns: Columns
     key = key[order]
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else np.empty(0, dtype=np.int64)
     data = np.add.reduceat(val[order], first) if len(first) else np.empty(0, dtype=np.float32)
-    return Csr(data, (key[first] % t).astype(np.int32), _ptr(key[first] // t, len(rows)), (len(rows), t))
+    return Csr(data, (key[first] % t).astype(np.int32), ptr_of(key[first] // t, len(rows)), (len(rows), t))
 
 
 def _tokenise(counts: WordCounts, config: RelatedConfig) -> tuple[list[Csr], Columns, list[str], np.ndarray, np.ndarray]:
@@ -219,7 +219,7 @@ def weigh(tf: Csr, idf: np.ndarray) -> Csr:
     data = weight[keep]
     row = np.repeat(np.arange(tf.shape[0]), sizes)
     data /= np.sqrt(np.bincount(row, weights=data ** 2, minlength=tf.shape[0]))[row]
-    return Csr(data, tf.indices[keep], np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), tf.shape)
+    return Csr(data, tf.indices[keep], ptr_of_sizes(sizes), tf.shape)
 
 
 def _weigh(parts: list[Csr], terms: int) -> tuple[Csr, np.ndarray]:
@@ -249,7 +249,7 @@ def postings_of(xt: "Csr | sp.csr_matrix") -> Csr:
     cut[counts <= POSTINGS_PER_TERM] = -np.inf
     owner = np.repeat(np.arange(xt.shape[0]), counts)
     keep = xt.data >= cut[owner]
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(owner[keep], minlength=xt.shape[0]))])
+    indptr = ptr_of(owner[keep], xt.shape[0])
     return Csr(xt.data[keep], xt.indices[keep], indptr, xt.shape)
 
 
@@ -327,11 +327,6 @@ class Pairs:
         return RelatedLists(arts, self.ptr, self.cols, self.scores, words, list(map(display.__getitem__, used.tolist())))
 
 
-def _ptr(rows: np.ndarray, n: int) -> np.ndarray:
-    """CSR row pointers of entries owned by ``rows`` (sorted), for ``n`` rows."""
-    return ptr_of_sizes(np.bincount(rows, minlength=n))
-
-
 def _splice(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], rows: np.ndarray, new_ptr: np.ndarray,
             new_arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Row-grouped ``arrays`` (CSR ``ptr``) with the groups of ``rows`` (sorted) replaced by the
@@ -346,7 +341,7 @@ def _splice(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], rows: np.ndarray, n
     order = np.argsort(np.concatenate([owner[keep], new_owner]), kind="stable")
     sizes = sizes.copy()
     sizes[rows] = np.diff(new_ptr)
-    return (np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+    return (ptr_of_sizes(sizes),
             tuple(np.concatenate([old[keep], new])[order] for old, new in zip(arrays, new_arrays)))
 
 
@@ -584,7 +579,7 @@ def _best_pairs(x: "sp.csr_matrix | Csr", postings: "sp.csr_matrix | Csr", chunk
     if decay is not None:
         score *= decay[pool]
     score[score < config.min_score] = -np.inf
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(local[pool], minlength=len(chunk)))])
+    indptr = ptr_of(local[pool], len(chunk))
     final = _top_in_rows(indptr, score, kept)  # leaves out the -inf ones
     return rows[final], cols[final], score[final], shared.rows(final), rows, cols, cut
 
