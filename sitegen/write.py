@@ -17,6 +17,7 @@ import pickle
 import shutil
 import signal
 import tempfile
+from array import array
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
@@ -82,16 +83,16 @@ class Manifest:
     search: bool = False  # the search bundle in the output was made from these files
     inputs: tuple[bytes, Any] | None = None  # the build's digest of all it read, and what it reported (see build)
     record: Any = None  # what the build's page keys were made of, for the next build's (see pagekeys.KeyRecord)
+    ledger: "Ledger | None" = None  # a new folder's files as columns, saved without ``entries`` made of them
 
     def __reduce__(self) -> tuple:
-        """Pickled as columns (paths, keys, digests in one string, sizes, times), not an object per
-        file: saving the manifest of 144,000 pages took 0.8 s of each edit at 100,000 articles."""
-        entries = list(self.entries.values())
-        return _manifest, (self.output, list(self.entries), [e.key for e in entries],
-                           b"".join(e.digest for e in entries), [e.size for e in entries],
-                           [e.mtime_ns for e in entries], self.search, self.inputs,
-                           [-1 if e.deps is None else len(e.deps) for e in entries],
-                           b"".join(e.deps for e in entries if e.deps), self.record)
+        """Pickled as columns (paths, keys, digests, sizes, times, deps: a string or array each), not
+        an object per file: saving the manifest of 144,000 pages took 0.8 s of each edit at 100,000
+        articles, and a list of objects grows the pickler's memo by one each."""
+        done = self.ledger if self.ledger is not None else Ledger.of(self.entries.keys(), self.entries.values())
+        return _manifest, (self.output, "\0".join(done.rels), done.key_sizes, bytes(done.keys), bytes(done.digests),
+                           done.sizes, done.times, self.search, self.inputs, done.deps_sizes, bytes(done.deps),
+                           self.record)
 
     @staticmethod
     def read(path: Path | None, output: Path) -> "Manifest | None":
@@ -141,18 +142,100 @@ def _manifest_file(path: Path, output: Path, whole: bool) -> tuple[Any, Any] | N
         return None
 
 
-def _manifest(output: str, rels: list[str], keys: list[bytes | None], digests: bytes, sizes: list[int],
-              times: list[int], search: bool, inputs: tuple[bytes, Any] | None, deps_sizes: list[int],
-              deps: bytes, record: Any) -> Manifest:
+def _manifest(output: str, rels: str, key_sizes: array, keys: bytes, digests: bytes, sizes: array, times: array,
+              search: bool, inputs: tuple[bytes, Any] | None, deps_sizes: array, deps: bytes, record: Any) -> Manifest:
     """A Manifest from its columns (see Manifest.__reduce__)."""
-    if len(digests) != DIGEST_SIZE * len(rels) or len(deps_sizes) != len(rels) \
-            or sum(size for size in deps_sizes if size > 0) != len(deps):
+    paths = rels.split("\0") if rels else []
+    count = len(paths)
+    if len(digests) != DIGEST_SIZE * count or not len(key_sizes) == len(sizes) == len(times) == len(deps_sizes) == count \
+            or sum(size for size in deps_sizes if size > 0) != len(deps) \
+            or sum(size for size in key_sizes if size > 0) != len(keys):
         raise ValueError("a manifest's columns disagree")
     found = [digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE)]  # (lists: faster than generators)
-    ends = accumulate([size if size > 0 else 0 for size in deps_sizes])
-    made = [None if size < 0 else deps[end - size:end] for size, end in zip(deps_sizes, ends)]
-    entries = map(partial(tuple.__new__, Entry), zip(keys, found, sizes, times, made))
-    return Manifest(output, dict(zip(rels, entries)), search, inputs, record)
+    entries = map(partial(tuple.__new__, Entry), zip(_cut(keys, key_sizes), found, sizes, times, _cut(deps, deps_sizes)))
+    return Manifest(output, dict(zip(paths, entries)), search, inputs, record)
+
+
+def _cut(joined: bytes, sizes: array) -> list[bytes | None]:
+    """``joined`` cut into pieces of ``sizes`` (-1: None, taking nothing)."""
+    ends = accumulate([size if size > 0 else 0 for size in sizes])
+    return [None if size < 0 else joined[end - size:end] for size, end in zip(sizes, ends)]
+
+
+class Ledger:
+    """The files one build handled, as columns: each one's path, manifest entry (see Entry) and
+    fate. Not a tuple of an Entry of bytes and ints per file, which took about 520 bytes a page of
+    the parent's heap by the end of rendering (0.75 GB at a million articles, beside the render
+    worker); here about 110. A render chunk's ledger has no paths: the parent takes them from its
+    own pages after rendering."""
+
+    __slots__ = ("rels", "key_sizes", "keys", "digests", "sizes", "times", "deps_sizes", "deps", "fates")
+
+    def __init__(self) -> None:
+        self.rels: list[str] = []
+        self.key_sizes, self.keys, self.digests = array("i"), bytearray(), bytearray()
+        self.sizes, self.times = array("q"), array("q")
+        self.deps_sizes, self.deps, self.fates = array("i"), bytearray(), bytearray()
+
+    def __len__(self) -> int:
+        return len(self.fates)
+
+    def add(self, entry: Entry, fate: int) -> None:
+        """One file's entry and fate (its path goes in ``rels`` apart)."""
+        key, deps = entry.key, entry.deps
+        if key is None:
+            self.key_sizes.append(-1)
+        else:
+            self.key_sizes.append(len(key))
+            self.keys += key
+        self.digests += entry.digest
+        self.sizes.append(entry.size)
+        self.times.append(entry.mtime_ns)
+        if deps is None:
+            self.deps_sizes.append(-1)
+        else:
+            self.deps_sizes.append(len(deps))
+            self.deps += deps
+        self.fates.append(fate)
+
+    def extend(self, other: "Ledger") -> None:
+        self.rels += other.rels
+        self.key_sizes += other.key_sizes
+        self.keys += other.keys
+        self.digests += other.digests
+        self.sizes += other.sizes
+        self.times += other.times
+        self.deps_sizes += other.deps_sizes
+        self.deps += other.deps
+        self.fates += other.fates
+
+    @classmethod
+    def of(cls, rels: Iterable[str], entries: Iterable[Entry], fate: int = 0) -> "Ledger":
+        """A ledger of these files, all of one fate (column by column: 15,000 kept pages after an edit)."""
+        made = cls()
+        made.rels = list(rels)
+        entries = list(entries)
+        keys = [e.key for e in entries]
+        deps = [e.deps for e in entries]
+        made.key_sizes = array("i", [-1 if key is None else len(key) for key in keys])
+        made.keys = bytearray(b"".join([key for key in keys if key]))
+        made.digests = bytearray(b"".join([e.digest for e in entries]))
+        made.sizes = array("q", [e.size for e in entries])
+        made.times = array("q", [e.mtime_ns for e in entries])
+        made.deps_sizes = array("i", [-1 if d is None else len(d) for d in deps])
+        made.deps = bytearray(b"".join([d for d in deps if d]))
+        made.fates = bytearray([fate]) * len(entries)
+        return made
+
+    def entries(self) -> list[Entry]:
+        found = [bytes(self.digests[i:i + DIGEST_SIZE]) for i in range(0, len(self.digests), DIGEST_SIZE)]
+        keys, deps = bytes(self.keys), bytes(self.deps)
+        return list(map(partial(tuple.__new__, Entry), zip(_cut(keys, self.key_sizes), found, self.sizes, self.times,
+                                                            _cut(deps, self.deps_sizes))))
+
+    def with_fate(self, fate: int, same: bool = True) -> list[str]:
+        """The paths of the files of ``fate`` (of any other fate when not ``same``)."""
+        return [rel for rel, f in zip(self.rels, self.fates) if (f == fate) == same]
 
 
 def prune_manifests(folder: Path, pattern: str) -> int:
@@ -243,7 +326,6 @@ class Written:
 
 
 KEPT, SAME, NEW = 0, 1, 2  # a page's fate: key unchanged; rendered to the same bytes; new bytes
-Done = tuple[str, Entry, int]  # a page or file handled: its path, its manifest entry, its fate
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +342,9 @@ class _Job:
 
 
 _job: _Job | None = None
-_made: set[Path] = set()  # folders made in the stage by this process
+_made: set[str] = set()  # folders made in the stage by this process (in the part it renders)
 PARALLEL_FROM = 300  # fewer pages than this render faster in one process than a pool starts
+SERIAL_PART = 100    # pages rendered between reports of progress, in one process
 
 
 def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes], *,
@@ -302,14 +385,16 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             done = _render_pages(jobs, progress)
         finally:
             _job = None
-        if old is not None:
-            done += [(rel, old.entries[rel], KEPT) for rel in carried]
-        made = {rel for rel, *_ in done}
-        done += _copy_files({rel: src for rel, src in sources.items() if rel not in made},
-                            old.entries if old else {}, output, stage)
-        changed = [rel for rel, _, fate in done if fate == NEW]
-        new = Manifest(str(output), inputs=inputs, record=record)
-        gone = sorted(old.entries.keys() - {rel for rel, *_ in done}) if old else []
+        done.rels = [path_of(page) for page in pages]  # (not held while rendering: 80 bytes a page)
+        if old is not None and carried:
+            done.extend(Ledger.of(carried, [old.entries[rel] for rel in carried], KEPT))
+        for rel in done.rels:  # pages win over copies
+            sources.pop(rel, None)
+        copied = _copy_files(sources, old.entries if old else {}, output, stage)
+        done.extend(copied)
+        changed = done.with_fate(NEW)
+        new = Manifest(str(output), inputs=inputs, record=record, ledger=done)
+        gone = sorted(old.entries.keys() - set(done.rels)) if old else []
         bundle_changed = bundle_gone = 0
         search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
                                                or not (output / BUNDLE).is_dir())
@@ -318,59 +403,59 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             # A whole folder: the search index must read the complete new site before anything
             # is swapped in. Files kept from the last build are hard links, not copies.
             if old is not None:
-                _link_kept(output, stage, [rel for rel, _, fate in done if fate != NEW])
+                _link_kept(output, stage, done.with_fate(NEW, same=False))
             bundle = finish(stage, stage / BUNDLE) if finish else 0
             if finish and old is not None:
                 bundle_changed, bundle_gone = _relink_same(stage / BUNDLE, output / BUNDLE)
             elif finish:
                 bundle_changed = bundle
-            new.entries = {rel: entry for rel, entry, _ in done}  # (links keep the times of the files)
-            os.chmod(stage, 0o755)
+            os.chmod(stage, 0o755)  # (links keep the times of the files)
             _distrust(manifest)
             swap(stage, output)
         else:  # in place: each changed file by an atomic rename, nothing else touched
             if changed or gone:
                 _distrust(manifest)
                 _apply(stage, output, changed, gone)
-            new.entries = {rel: entry for rel, entry, _ in done}  # (renames keep the times of the files)
-            bundle = _keep_bundle(output, finish is not None)
+            bundle = _keep_bundle(output, finish is not None)  # (renames keep the times of the files)
         new.search = finish is not None
         removed = len(gone)
-        if manifest is not None and not (in_place and new.entries == old.entries and new.inputs == old.inputs
-                                         and new.record == old.record and manifest.exists()):
+        if manifest is not None and not (in_place and new.inputs == old.inputs and new.record == old.record
+                                         and manifest.exists() and len(done) == len(old.entries)
+                                         and all(old.entries.get(rel) == entry
+                                                 for rel, entry in zip(done.rels, done.entries()))):
             new.save(manifest)
-        return Written(len(done) + bundle, sum(fate != KEPT for *_, fate in done), len(changed) + bundle_changed,
+        return Written(len(done) + bundle, len(done) - done.fates.count(KEPT), len(changed) + bundle_changed,
                        removed + bundle_gone, in_place)
     finally:  # what is left of the stage: after a failure, or the staged files of an in-place update
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> list[Done]:
+def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Ledger:
     """Render (or keep) every page of ``_job``, in ``jobs`` processes when there are many: the
-    parent and ``jobs - 1`` forked workers.
+    parent and ``jobs - 1`` forked workers. Returns what came of each page, in order (its path
+    left for the caller to fill in).
 
     The parent renders its share itself instead of waiting: a forked worker ends up with a
     private copy of much of the parent's heap (reading an object writes its reference count,
     and copy-on-write then copies its page), so each worker fewer is one such copy less. At
     100,000 articles the build's processes held 1.63 GB (PSS) with two workers, 1.40 GB with one."""
     assert _job is not None
-    _made.clear()
     total = len(_job.pages)
     if jobs < 2 or total < PARALLEL_FROM:
-        done = []
-        for i in range(total):
-            done.append(_one(i))
-            if progress and (i + 1) % 100 == 0:
-                progress(i + 1, total)
-        if progress:
-            progress(total, total)
+        done = Ledger()
+        for start in range(0, total, SERIAL_PART):
+            done.extend(_part(range(start, min(start + SERIAL_PART, total))))
+            if progress:
+                progress(min(start + SERIAL_PART, total), total)
+        if progress and not total:
+            progress(0, 0)
         return done
     size = max(50, total // (jobs * 16))
     chunks = [range(i, min(i + size, total)) for i in range(0, total, size)]
-    parts: list[list[Done]] = [[] for _ in chunks]
+    parts: list[Ledger] = [Ledger() for _ in chunks]
     rendered = 0
 
-    def finished(k: int, part: list[Done] | BaseException) -> None:
+    def finished(k: int, part: Ledger | BaseException) -> None:
         nonlocal rendered
         if isinstance(part, BaseException):
             raise part
@@ -391,27 +476,42 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> lis
                 ahead += 1
             if ahead < len(chunks):  # the parent's share: the next chunk
                 ahead += 1
-                finished(ahead - 1, [_one(i) for i in chunks[ahead - 1]])
+                finished(ahead - 1, _part(chunks[ahead - 1]))
             else:
                 queued[min(queued)].wait()
             for k in [k for k, result in queued.items() if result.ready()]:
                 finished(k, queued.pop(k).get())
-    return [row for part in parts for row in part]
+    done = Ledger()
+    for part in parts:
+        done.extend(part)
+    return done
 
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
 
 
-def _chunk(indices: range) -> list[Done] | BaseException:
+def _chunk(indices: range) -> Ledger | BaseException:
     try:
-        return [_one(i) for i in indices]
+        return _part(indices)
     except Exception as exc:  # sent back to the parent, which raises it (a template error, a full disk)
         return exc
 
 
-def _one(i: int) -> Done:
-    """Keep, or render and compare, or render and stage one page."""
+def _part(indices: range) -> Ledger:
+    """What came of each page of ``indices``, without their paths. The folders this process made
+    are remembered for one part only: the pages of a part are neighbours in the plan, and a set
+    of every folder made held about 400 bytes a page as Paths (0.6 GB at a million articles)."""
+    done = Ledger()
+    _made.clear()
+    for i in indices:
+        done.add(*_one(i))
+    _made.clear()
+    return done
+
+
+def _one(i: int) -> tuple[Entry, int]:
+    """Keep, or render and compare, or render and stage one page: its entry and fate."""
     job = _job
     assert job is not None
     page = job.pages[i]
@@ -421,24 +521,25 @@ def _one(i: int) -> Done:
     entry = job.old.get(rel)
     if entry is not None and key is not None and entry.key == key and _intact(f"{job.output}/{rel}", entry):
         # (a string path: a Path per page cost more than the stat)
-        return rel, entry if entry.deps == deps else Entry(key, entry.digest, entry.size, entry.mtime_ns, deps), KEPT
+        return entry if entry.deps == deps else Entry(key, entry.digest, entry.size, entry.mtime_ns, deps), KEPT
     data = job.render(page)
-    return (rel, *_compare_or_stage(rel, key, data, entry, job.output, job.stage, _made, deps))
+    return _compare_or_stage(rel, key, data, entry, job.output, job.stage, _made, deps)
 
 
 def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | None, output: Path, stage: Path,
-                      made: set[Path], deps: bytes | None = None) -> tuple[Entry, int]:
+                      made: set[str], deps: bytes | None = None) -> tuple[Entry, int]:
     """The file's manifest entry, and SAME when ``output`` holds these bytes already, else NEW after
     writing them into ``stage``. The entry is made here, from the stat of the file at hand: the
     parent stats no output file after rendering (1.4 million of them at a million articles)."""
     digest = hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
     if entry is not None:
-        if entry.digest == digest and _intact(output / rel, entry):
+        current = f"{output}/{rel}"
+        if entry.digest == digest and _intact(current, entry):
             return Entry(key, digest, entry.size, entry.mtime_ns, deps), SAME
-        st = _holding(output / rel, data)
+        st = _holding(current, data)
         if st is not None:
             return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), SAME
-    target = stage / rel
+    target = f"{stage}/{rel}"
     _parent(target, made)
     with open(target, "wb") as file:
         file.write(data)
@@ -447,18 +548,19 @@ def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | N
     return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), NEW
 
 
-def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path) -> list[Done]:
+def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path) -> Ledger:
     """Copy the static and content files whose source changed (by path, size and time) into ``stage``."""
-    done: list[Done] = []
-    made: set[Path] = set()
+    done = Ledger()
+    made: set[str] = set()
     for rel, source in sources.items():
         st = source.stat()
         key = f"{source}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8")
         entry = old.get(rel)
+        done.rels.append(rel)
         if entry is not None and entry.key == key and _intact(output / rel, entry):
-            done.append((rel, entry, KEPT))
+            done.add(entry, KEPT)
         else:
-            done.append((rel, *_compare_or_stage(rel, key, source.read_bytes(), entry, output, stage, made)))
+            done.add(*_compare_or_stage(rel, key, source.read_bytes(), entry, output, stage, made))
     return done
 
 
@@ -482,11 +584,14 @@ def _intact(path: Path | str, entry: Entry) -> bool:
     return st.st_size == entry.size and st.st_mtime_ns == entry.mtime_ns
 
 
-def _holding(path: Path, data: bytes) -> os.stat_result | None:
+def _holding(path: str, data: bytes) -> os.stat_result | None:
     """The file's stat when it has exactly these bytes (when the manifest cannot vouch for it)."""
     try:
-        st = path.stat()
-        return st if st.st_size == len(data) and path.read_bytes() == data else None
+        st = os.stat(path)
+        if st.st_size != len(data):
+            return None
+        with open(path, "rb") as file:
+            return st if file.read() == data else None
     except OSError:
         return None
 
@@ -494,11 +599,11 @@ def _holding(path: Path, data: bytes) -> os.stat_result | None:
 def _apply(stage: Path, output: Path, changed: list[str], gone: list[str]) -> None:
     """Move each changed file into ``output`` (an atomic rename each) and remove the files no
     page makes any more, with the folders they leave empty."""
-    made: set[Path] = set()
+    made: set[str] = set()
     for rel in changed:
-        target = output / rel
+        target = f"{output}/{rel}"
         _parent(target, made)
-        os.replace(stage / rel, target)
+        os.replace(f"{stage}/{rel}", target)
     for rel in gone:
         target = output / rel
         target.unlink(missing_ok=True)
@@ -516,11 +621,11 @@ def _distrust(manifest: Path | None) -> None:
 
 
 def _link_kept(output: Path, stage: Path, rels: list[str]) -> None:
-    made: set[Path] = set()
+    made: set[str] = set()
     for rel in rels:
-        target = stage / rel
+        target = f"{stage}/{rel}"
         _parent(target, made)
-        os.link(output / rel, target)
+        os.link(f"{output}/{rel}", target)
 
 
 def _relink_same(new: Path, current: Path) -> tuple[int, int]:
@@ -550,10 +655,16 @@ def _keep_bundle(output: Path, search: bool) -> int:
     return sum(1 for p in current.rglob("*") if p.is_file())
 
 
-def _parent(target: Path, made: set[Path]) -> None:
-    parent = target.parent
+def _parent(target: str, made: set[str]) -> None:
+    """Make the folder of the file ``target`` unless it is in ``made`` (folders this process made)."""
+    parent = os.path.dirname(target)
     if parent not in made:
-        parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(parent)  # (most often only the last folder is new: one call)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            os.makedirs(parent, exist_ok=True)
         made.add(parent)
 
 

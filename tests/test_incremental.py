@@ -148,12 +148,19 @@ def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
     assert b"" in deps and None in deps and any(deps)  # a page made of no article, a copied file, an article's page
     assert again.record == manifest.record and len(manifest.record) == 6
     assert manifest.record[4] and all(kind in ("section", "tag", "author", "source") for kind, _ in manifest.record[4])
+    from array import array
+
+    def columns(digests: bytes, deps_sizes: list[int], key_sizes: list[int] = (-1, -1)) -> tuple:
+        return (str(out), "a\0b", array("i", key_sizes), b"", digests, array("q", [1, 2]), array("q", [3, 4]),
+                False, None, array("i", deps_sizes), b"", None)
+
+    assert list(write_module._manifest(*columns(b"x" * 32, [-1, 0])).entries) == ["a", "b"]
     with pytest.raises(ValueError):  # columns of different lengths are no manifest
-        write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 16, [1, 2], [3, 4], False, None,
-                               [-1, -1], b"", None)
+        write_module._manifest(*columns(b"x" * 16, [-1, -1]))
     with pytest.raises(ValueError):  # nor deps that are not the sum of their sizes
-        write_module._manifest(str(out), ["a", "b"], [None, None], b"x" * 32, [1, 2], [3, 4], False, None,
-                               [4, -1], b"", None)
+        write_module._manifest(*columns(b"x" * 32, [4, -1]))
+    with pytest.raises(ValueError):  # nor keys
+        write_module._manifest(*columns(b"x" * 32, [-1, -1], [3, -1]))
     assert write_module.Manifest.read(path, out) == manifest
 
 
