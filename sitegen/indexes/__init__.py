@@ -83,11 +83,9 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
         stories = tuple(Story(slug, title, tuple(by_path[p] for p in paths)) for slug, title, paths in plain_stories)
         return similar, stories
     pairing_key = _pairing_key(config)
-    last = results.get("pairing", pairing_key)
-    if last is not None and last.rows != rows:
-        last = None  # an article added, removed or moved: every list is computed again
+    last = results.get("pairing", pairing_key)  # (its rows may be other articles: see repair.py)
     if counts is None:
-        counts, before = _counts(arts, config, digests, results, bodies, last)
+        counts, before = _counts(arts, config, digests, results, bodies, last, rows)
     listed = config.related.listed if shown is None else min(shown, config.related.listed)
     done = None if counts is None or last is None or before is None else repaired(
         last, arts, rows, counts, before, config.related, listed)
@@ -109,16 +107,19 @@ def _similar_and_stories(articles: tuple[Article, ...], config: Config, results:
 
 
 def _counts(arts: list[Article], config: Config, digests: list[bytes], results: ResultCache | None,
-            bodies: BodyStore, last: Pairing | None = None) -> tuple[WordCounts | None, WordCounts | None]:
+            bodies: BodyStore, last: Pairing | None = None, rows: np.ndarray | None = None
+            ) -> tuple[WordCounts | None, WordCounts | None]:
     """The articles' counted words (the last build's kept where the content is the same, and this
     build's kept for the next; None when no article can have related ones), and, for a repair of
-    ``last``, the last build's counts of the articles edited since (only those: the whole of
-    them held while counting raised the peak memory by a sixth)."""
+    ``last`` (``rows``: the articles' row_ids), the last build's counts of the articles edited
+    or removed since (only those: the whole of them held while counting raised the peak memory
+    by a sixth)."""
     if config.related.listed <= 0 or len(arts) < 2:
         return None, None
     words_key = counts_key(config.related)
     kept = [results.get("words", words_key) if results else None]
-    before = edited_before(last, digests, kept[0]) if last is not None and kept[0] is not None else None
+    before = edited_before(last, rows, digests, kept[0]) \
+        if last is not None and rows is not None and kept[0] is not None else None
     # popped into the call: count_words lets go of the last build's counts once it has joined them
     counts = count_words(arts, config.related, digests, kept.pop(), bodies)
     if results is not None:
@@ -150,14 +151,14 @@ def _pairing_key(config: Config) -> bytes:
     return h.digest()
 
 
-def _similar_key(rows: bytes, weighed: list[bytes], config: Config, groups: np.ndarray | None) -> bytes:
+def _similar_key(rows: np.ndarray, weighed: list[bytes], config: Config, groups: np.ndarray | None) -> bytes:
     """A digest of what related articles and stories read: the code, the settings, each article's
     path and date (``rows``: row_ids), title (stories show it) and the fields it is weighed by
     (``weighed``: its weighed_digest); ``groups``, which articles share a body, when bodies are
     weighed 0."""
     h = _code(words_module, csr_module, similar_module, repair_module, stories_module)
     h.update(repr((config.related, config.pages.related, config.pages.stories)).encode("utf-8"))
-    h.update(rows)
+    h.update(rows.tobytes())
     h.update(b"".join(weighed))
     if groups is not None:
         h.update(groups.astype(np.int64).tobytes())

@@ -1,5 +1,9 @@
 """Related lists after an edit, computed again only for the rows the edit can reach.
 
+An article added, removed, renamed or moved in time is an edit too: the last build's rows are
+found among this build's by their ids (path and date; row_map), rows gone are dropped from
+the vectors, postings and lists, and rows added come in empty and are weighed like edited ones.
+
 An edit changes the edited articles' vectors, and through document frequencies the IDF of
 their words; with document frequencies counted in 5% steps (similar.idf_table) an edit
 moves a word's IDF only when its count crosses a step, so most edits leave every other
@@ -7,8 +11,8 @@ vector as it was. A row's list is a function of its own vector, the postings of 
 and its candidates' vectors (similar._best_pairs), so the rows to compute again are:
 
 - rows whose vector changed;
-- rows whose pool (the candidates they rescored) holds a row whose vector changed, or a row
-  that entered or left some term's postings;
+- rows whose pool (the candidates they rescored) holds a row whose vector changed, a row
+  that entered or left some term's postings, or a row gone;
 - rows for which a changed row, or one that entered some postings, now scores at least the
   cut of their pool (it may enter it).
 
@@ -27,7 +31,7 @@ from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, produc
 from sitegen.indexes.lazy import distinct, np, union, within
 from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      article_days, body_groups, date_decay, display_forms, idf_steps, idf_table,
-                                     postings_of, tag_terms, term_frequencies, weigh)
+                                     n_step, postings_of, tag_terms, term_frequencies, weigh)
 from sitegen.indexes.words import WordCounts, take_rows, term_key
 from sitegen.model import Article
 
@@ -36,56 +40,79 @@ FEW_ROWS = 200       # rows to score again in numpy alone, without importing sci
 ROUGH_SLACK = 1e-9   # a candidate this close under a pool's cut is taken as reaching it
 
 
-def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCounts, before: WordCounts | None,
+def repaired(last: Pairing, arts: Sequence[Article], rows: np.ndarray, counts: WordCounts, before: WordCounts | None,
              config: RelatedConfig, kept: int) -> tuple[RelatedLists, Pairing] | None:
     """The related lists of ``arts`` (newest first; ``rows`` their row_ids; ``counts`` their word
     counts), and their Pairing, from the last build's ``last`` and its word counts of (at least)
-    the articles edited since (``before``, edited_before's): None when this is not an edit of
-    some articles in place (an article added, removed or moved, a body now shared with another)
-    or it reaches too many rows."""
+    the articles edited or removed since (``before``, edited_before's): None when the articles
+    kept are not in the same order, a body is now shared with another, the archive's size moved
+    every IDF (similar.n_step), or the change reaches too many rows. Articles added, removed,
+    renamed or moved in time are rows inserted and dropped: an added row is weighed and paired
+    like an edited one, and the rows that pooled a removed one are paired again."""
     n = len(arts)
-    if last.rows != rows or last.kept != kept or len(counts.digests) != n or before is None:
+    if last.kept != kept or len(counts.digests) != n or len(rows) != n or before is None:
         return None
+    to = row_map(last.rows, rows)
+    if to is None:
+        return None
+    stay = np.flatnonzero(to >= 0)  # old rows kept, and their new rows
+    gone = np.flatnonzero(to < 0)
+    hit = np.zeros(n, dtype=bool)
+    hit[to[stay]] = True
+    added = np.flatnonzero(~hit)  # new rows
+    if (len(gone) or len(added)) and n_step(n) != n_step(len(to)):
+        return None  # every IDF moved
     groups = body_groups(counts.bodies)
-    if not np.array_equal(groups, last.groups):
+    if not _same_groups(last.groups, groups, to, stay, added):
         return None
-    edited = np.array([i for i, (a, b) in enumerate(zip(counts.digests, last.digests)) if a != b], dtype=np.int64)
-    if len(edited) > REPAIR_SHARE * n:
+    edited = np.array([new for old, new in zip(stay.tolist(), to[stay].tolist())
+                       if counts.digests[new] != last.digests[old]], dtype=np.int64)
+    if len(edited) + len(added) + len(gone) > REPAIR_SHARE * n:
         return None
+    origin = np.full(n, -1, dtype=np.int64)
+    origin[to[stay]] = stay  # each new row's old row
     row_before = dict(zip(before.digests, range(len(before.digests))))
-    old_rows = np.array([row_before.get(last.digests[i], -1) for i in edited.tolist()], dtype=np.int64)
+    old_rows = np.array([row_before.get(last.digests[i], -1) for i in np.concatenate([origin[edited], gone]).tolist()],
+                        dtype=np.int64)  # the last counts of the rows edited and gone, in ``before``
     if (old_rows < 0).any():
         return None
     columns = Columns.of(counts.words, last.terms)
     t = len(columns.terms)
     old_x, postings, df, words = _renumbered(last, columns.terms)
-    # Document frequencies: the edited rows' terms out, their new terms in.
+    pairs = replace(last.pairs, words=words)
+    gone_terms = old_x.rows(gone).indices  # (the postings of the terms of the rows gone change)
+    pooled_gone = to[_pooling(pairs, gone)]  # rows that pooled a row gone (rows gone: -1)
+    if len(gone) or len(added):
+        old_x, postings, pairs = _moved(old_x, postings, pairs, to, n)
+    pooled_gone = pooled_gone[pooled_gone >= 0]
+    # Document frequencies: the edited and gone rows' terms out, the edited and added rows' in.
     old_columns = _columns_of_rows(before, old_rows, columns.terms)
     if old_columns is None:
         return None
+    fresh_rows = union(edited, added)
     old_tf = term_frequencies(before, config, old_columns, old_rows)
     new_df = (df - np.bincount(old_tf.indices, minlength=t)
-              + np.bincount(term_frequencies(counts, config, columns, edited).indices, minlength=t))
+              + np.bincount(term_frequencies(counts, config, columns, fresh_rows).indices, minlength=t))
     if new_df.min(initial=0) < 0:
         return None
     steps = idf_steps(new_df)
-    # Rows to weigh again: the edited ones and those holding a term whose IDF moved a step.
-    weighed = union(edited, _holding(counts, columns, np.flatnonzero(steps != idf_steps(df))))
+    # Rows to weigh again: the edited and added ones and those holding a term whose IDF moved a step.
+    weighed = union(fresh_rows, _holding(counts, columns, np.flatnonzero(steps != idf_steps(df))))
     if len(weighed) > REPAIR_SHARE * n:
         return None
     fresh = weigh(term_frequencies(counts, config, columns, weighed), idf_table(n)[steps])
-    changed = _changed_rows(old_x, weighed, fresh)
+    changed = union(_changed_rows(old_x, weighed, fresh), added)  # (an added row is paired even without terms)
     x = _rows_replaced(old_x, weighed, fresh) if len(changed) else old_x
-    pairs = replace(last.pairs, words=words)
-    if len(changed):
-        # The postings of the terms the changed rows held or hold now, and who entered or left them.
-        touched = union(old_x.rows(changed).indices, x.rows(changed).indices)
+    if len(changed) or len(gone):
+        # The postings of the terms the changed rows held or hold now (and the rows gone held), and
+        # who entered or left them.
+        touched = union(union(old_x.rows(changed).indices, x.rows(changed).indices), distinct(gone_terms))
         new_postings = postings_of(columns_of(x, touched))
         entered, left = _moves(postings.rows(touched), new_postings, n)
         postings = _rows_replaced(postings, touched, new_postings)
         movers = union(changed, entered)
         days = article_days(arts)
-        again = union(union(changed, _pooling(pairs, union(movers, left))),
+        again = union(union(union(changed, pooled_gone), _pooling(pairs, union(movers, left))),
                       _reaching(x, postings, movers, pairs.cut, groups, days, config))
         if len(again) > REPAIR_SHARE * n:
             return None
@@ -98,18 +125,83 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: bytes, counts: WordCo
     return pairs.lists(arts, display_forms(counts.words, columns)), pairing
 
 
-def edited_before(last: Pairing, digests: Sequence[bytes], kept: WordCounts) -> WordCounts | None:
-    """The word counts, from ``kept`` (the last build's), of the articles of ``last`` whose content
-    digest is not ``digests``' (this build's, row by row): what ``repaired`` reads of the last
-    build's counts. None when there are too many, or ``kept`` lacks one."""
-    if len(digests) != len(last.digests):
+def edited_before(last: Pairing, rows: np.ndarray, digests: Sequence[bytes], kept: WordCounts) -> WordCounts | None:
+    """The word counts, from ``kept`` (the last build's), of the articles of ``last`` edited since
+    (their content digest is not ``digests``' for the same row of ``rows``, this build's row_ids)
+    or gone: what ``repaired`` reads of the last build's counts. None when there are too many,
+    the rows kept are not in order, or ``kept`` lacks one."""
+    to = row_map(last.rows, rows)
+    if to is None:
         return None
-    edited = [old for old, new in zip(last.digests, digests) if old != new]
-    if len(edited) > REPAIR_SHARE * len(digests):
+    edited = [old for old, new in zip(last.digests, to.tolist()) if new < 0 or digests[new] != old]
+    if len(edited) + max(0, len(digests) - len(to)) > REPAIR_SHARE * len(digests):
         return None
     row = dict(zip(kept.digests, range(len(kept.digests))))
-    rows = [row.get(digest, -1) for digest in edited]
-    return None if -1 in rows else take_rows(kept, np.array(rows, dtype=np.int64))
+    found = [row.get(digest, -1) for digest in edited]
+    return None if -1 in found else take_rows(kept, np.array(found, dtype=np.int64))
+
+
+def row_map(old: np.ndarray, new: np.ndarray) -> np.ndarray | None:
+    """Per row of ``old`` (the last build's row_ids), its row in ``new`` (this build's), -1 when
+    it is gone; None unless the rows kept keep their order (newest first: an article's order
+    among the others follows from its date and path, which its row id covers)."""
+    if len(old) == len(new) and np.array_equal(old, new):
+        return np.arange(len(old), dtype=np.int64)
+    if not len(new):
+        return np.full(len(old), -1, dtype=np.int64)
+    order = np.argsort(new, kind="stable")
+    ranked = new[order]
+    at = np.minimum(np.searchsorted(ranked, old), len(new) - 1)
+    to = np.where(ranked[at] == old, order[at], -1).astype(np.int64)
+    kept = to[to >= 0]
+    return to if len(kept) < 2 or bool((np.diff(kept) > 0).all()) else None
+
+
+def _same_groups(old: np.ndarray, new: np.ndarray, to: np.ndarray, stay: np.ndarray, added: np.ndarray) -> bool:
+    """Whether the rows kept share bodies as they did (the same partition into body groups), and
+    each added row's body is its own: pairing reads groups only as equal or not."""
+    a, b = old[stay], new[to[stay]]
+    if len(distinct(a)) != len(distinct(b)):
+        return False
+    span = 2 * (len(new) + len(old)) + 2  # group numbers lie in [-rows - 1, rows)
+    if len(distinct((a + span // 2) * span + (b + span // 2))) != len(distinct(a)):
+        return False
+    if not len(added):
+        return True
+    shift = new + len(new) + 1
+    return bool((np.bincount(shift, minlength=2 * len(new) + 2)[shift[added]] == 1).all())
+
+
+def _moved(x: Csr, postings: Csr, pairs: Pairs, to: np.ndarray, n: int) -> tuple[Csr, Csr, Pairs]:
+    """The last build's vectors, postings and pairs with its rows moved to this build's ``n``
+    (``to``: each old row's new row, -1 when gone): rows gone dropped, from the postings too; rows
+    added empty; row numbers in postings, lists and pools renumbered (a row gone as -1, in the
+    lists and pools of rows that are paired again)."""
+    stay = to >= 0
+    indptr, (data, indices) = _regrouped(x.indptr, (x.data, x.indices), to, n)
+    x = Csr(data, indices, indptr, (n, x.shape[1]))
+    held = stay[postings.indices]
+    owner = np.repeat(np.arange(postings.shape[0]), np.diff(postings.indptr))[held]
+    postings = Csr(postings.data[held], to[postings.indices[held]].astype(postings.indices.dtype),
+                   ptr_of_sizes(np.bincount(owner, minlength=postings.shape[0])), (postings.shape[0], n))
+    ptr, (cols, scores, words) = _regrouped(pairs.ptr, (pairs.cols, pairs.scores, pairs.words), to, n)
+    pool_ptr, (pool,) = _regrouped(pairs.pool_ptr, (pairs.pool,), to, n)
+    cut = np.full(n, -np.inf)
+    cut[to[stay]] = pairs.cut[stay]
+    return x, postings, Pairs(ptr, to[cols].astype(cols.dtype), scores, words, pool_ptr,
+                              to[pool].astype(pool.dtype), cut)
+
+
+def _regrouped(ptr: np.ndarray, arrays: tuple[np.ndarray, ...], to: np.ndarray, n: int
+               ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Row-grouped ``arrays`` (CSR ``ptr``) with old row i's group as row ``to[i]``'s (dropped when
+    -1), of ``n`` rows (the others empty). The rows kept keep their order, so their groups do."""
+    sizes = np.diff(ptr)
+    stay = to >= 0
+    keep = np.repeat(stay, sizes)
+    moved = np.zeros(n, dtype=np.int64)
+    moved[to[stay]] = sizes[stay]
+    return ptr_of_sizes(moved), tuple(array[keep] for array in arrays)
 
 
 def _renumbered(last: Pairing, terms: list[str]) -> tuple[Csr, Csr, np.ndarray, np.ndarray]:
