@@ -482,8 +482,9 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
             for k in [k for k, result in queued.items() if result.ready()]:
                 finished(k, queued.pop(k).get())
     done = Ledger()
-    for part in parts:
+    for k, part in enumerate(parts):
         done.extend(part)
+        parts[k] = Ledger()  # (let go as it is copied)
     return done
 
 

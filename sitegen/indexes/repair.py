@@ -57,16 +57,18 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: np.ndarray, counts: W
         return None
     stay = np.flatnonzero(to >= 0)  # old rows kept, and their new rows
     gone = np.flatnonzero(to < 0)
-    hit = np.zeros(n, dtype=bool)
-    hit[to[stay]] = True
-    added = np.flatnonzero(~hit)  # new rows
-    if (len(gone) or len(added)) and n_step(n) != n_step(len(to)):
+    hit = np.ones(n, dtype=bool)
+    hit[to[stay]] = False
+    added = np.flatnonzero(hit)  # rows new to this build
+    if len(gone) + len(added) and n_step(n) != n_step(len(to)):
         return None  # every IDF moved
+    moved = bool(len(gone) or len(added))  # (else an edit in place: most rebuilds, kept quick)
     groups = body_groups(counts.bodies)
-    if not _same_groups(last.groups, groups, to, stay, added):
+    if not (_same_groups(last.groups, groups, to, stay, added) if moved else np.array_equal(groups, last.groups)):
         return None
     edited = np.array([new for old, new in zip(stay.tolist(), to[stay].tolist())
-                       if counts.digests[new] != last.digests[old]], dtype=np.int64)
+                       if counts.digests[new] != last.digests[old]] if moved else
+                      [i for i, (a, b) in enumerate(zip(counts.digests, last.digests)) if a != b], dtype=np.int64)
     if len(edited) + len(added) + len(gone) > REPAIR_SHARE * n:
         return None
     origin = np.full(n, -1, dtype=np.int64)
@@ -80,11 +82,13 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: np.ndarray, counts: W
     t = len(columns.terms)
     old_x, postings, df, words = _renumbered(last, columns.terms)
     pairs = replace(last.pairs, words=words)
-    gone_terms = old_x.rows(gone).indices  # (the postings of the terms of the rows gone change)
-    pooled_gone = to[_pooling(pairs, gone)]  # rows that pooled a row gone (rows gone: -1)
-    if len(gone) or len(added):
+    gone_terms = np.empty(0, dtype=np.int64)  # the terms the rows gone held: their postings change
+    pooled_gone = np.empty(0, dtype=np.int64)  # the rows that pooled a row gone
+    if moved:
+        gone_terms = distinct(old_x.rows(gone).indices)
+        pooled_gone = to[_pooling(pairs, gone)]
+        pooled_gone = pooled_gone[pooled_gone >= 0]
         old_x, postings, pairs = _moved(old_x, postings, pairs, to, n)
-    pooled_gone = pooled_gone[pooled_gone >= 0]
     # Document frequencies: the edited and gone rows' terms out, the edited and added rows' in.
     old_columns = _columns_of_rows(before, old_rows, columns.terms)
     if old_columns is None:
@@ -106,7 +110,7 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: np.ndarray, counts: W
     if len(changed) or len(gone):
         # The postings of the terms the changed rows held or hold now (and the rows gone held), and
         # who entered or left them.
-        touched = union(union(old_x.rows(changed).indices, x.rows(changed).indices), distinct(gone_terms))
+        touched = union(union(old_x.rows(changed).indices, x.rows(changed).indices), gone_terms)
         new_postings = postings_of(columns_of(x, touched))
         entered, left = _moves(postings.rows(touched), new_postings, n)
         postings = _rows_replaced(postings, touched, new_postings)
