@@ -6,7 +6,8 @@
 
 Cases, in this order: ``cold`` (no cache, empty output), ``noop`` (warm rebuild, nothing
 changed), ``edit`` (warm rebuild after appending a sentence to one article; another sentence
-in each run). sitegen builds the comparable page set without its search index (``search:
+in each run), and by ``--cases`` also ``add`` (warm rebuild after adding one article, dated
+after the others, as a newsroom publishes: another in each run, all removed at the end). sitegen builds the comparable page set without its search index (``search:
 false``), since the peers build none. For each system and case it prints
 wall and CPU seconds (median, min, max), peak memory (the largest process's max RSS, and the
 sum over all the build's processes of their proportional set size, PSS, sampled), pages written, and the
@@ -34,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate  # noqa: E402
+from generate import PATHS, RENDER, generate, make_article  # noqa: E402
 
 PEER_PACKAGES = ["pelican", "markdown", "pelican-related-posts", "hugo"]
 EDIT_MARK = "\n\nA late correction was added to this article by the benchmark.\n"
@@ -47,6 +48,11 @@ EDIT_SENTENCES = (
     "Opposition leaders called for an inquiry into how the contract was awarded last spring.",
     "Engineers inspecting the bridge found corrosion in two of its supporting cables.",
 )
+
+
+# An added article's date: after every generated one (the archive ends with 2024) and before
+# the build time of the generated sitegen.yaml, so that no system takes it for a scheduled one.
+ADD_DATE = "2024-12-31T23:30:00+00:00"
 
 
 @dataclass
@@ -286,8 +292,23 @@ def edit_one(system: System, run: int) -> tuple[Path, str]:
     return target, text
 
 
-def run_once(system: System, n: int, case: str, run: int, timeout: float, trash: Trash) -> Run:
-    """One build of ``case`` (run number ``run``: each edit run appends another sentence)."""
+def add_one(system: System, n: int, run: int) -> Path:
+    """Write article ``n + run`` of the generator (one the archive of ``n`` lacks), dated after the
+    others (at the head of every listing it is in), into the system's content; returns its file."""
+    fmt = "sitegen" if system.name in OURS else system.name
+    article = make_article(n + run)._replace(slug=f"added-article-{n + run}", date=ADD_DATE, year=ADD_DATE[:4],
+                                             month=ADD_DATE[5:7])  # (a slug no generated article has)
+    folder, name = PATHS[fmt](article)
+    path = system.site / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(RENDER[fmt](article), encoding="utf-8", newline="\n")
+    return path
+
+
+def run_once(system: System, n: int, case: str, run: int, timeout: float, trash: Trash,
+             added: set[Path] | None = None) -> Run:
+    """One build of ``case`` (run number ``run``: each edit run appends another sentence, each add
+    run adds another article, its file put in ``added``)."""
     restore = None
     if case == "cold":
         system.clean(trash)
@@ -296,6 +317,8 @@ def run_once(system: System, n: int, case: str, run: int, timeout: float, trash:
             timed(system.command(), system.site, timeout)
         if case == "edit":
             restore = edit_one(system, run)
+        elif case == "add":
+            (added if added is not None else set()).add(add_one(system, n, run))
     wall, cpu, rss, pss, ok, out = timed(system.command(), system.site, timeout)
     if restore:
         restore[0].write_text(restore[1], encoding="utf-8")
@@ -362,10 +385,15 @@ def main(argv: list[str] | None = None) -> int:
         prepare(archive, n, formats)
         builders = [SYSTEMS[name](archive, venv) for name in systems]
         trash = Trash(archive / ".trash")
-        for case in args.cases.split(","):
-            # Systems take turns run by run, so that a slow spell of a shared machine falls on all of them.
-            for run in range(args.runs):
-                all_runs += [run_once(system, n, case, run, args.timeout, trash) for system in builders]
+        added: set[Path] = set()
+        try:
+            for case in args.cases.split(","):
+                # Systems take turns run by run, so that a slow spell of a shared machine falls on all of them.
+                for run in range(args.runs):
+                    all_runs += [run_once(system, n, case, run, args.timeout, trash, added) for system in builders]
+        finally:
+            for path in added:  # the archive as generated again
+                path.unlink(missing_ok=True)
         trash.empty(settle=False)
     print(summary(all_runs))
     out = args.work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lxml.html
 import pytest
 import yaml
 
@@ -37,6 +38,24 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
               if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
     assert edited == []
     assert not (archive / ".trash").exists()  # the cold runs' old outputs, emptied at the end
+
+
+def test_each_add_run_adds_another_article_and_all_are_removed_at_the_end(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "30", "--runs", "2",
+                           "--cases", "add", "--systems", "sitegen,sitegen-tags", "--work", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = json.loads(next(tmp_path.glob("results-*.json")).read_text())
+    assert [(r["system"], r["case"]) for r in runs] == [("sitegen", "add"), ("sitegen-tags", "add")] * 2
+    assert all(r["ok"] for r in runs)
+    content = tmp_path / "archive-30" / "sitegen" / "content"
+    assert len(list(content.rglob("*.md"))) == 30  # the added articles removed
+    public = tmp_path / "archive-30" / "sitegen" / "public"
+    pages = {p.parent.name for p in public.rglob("index.html")}
+    assert {"added-article-30", "added-article-31"} <= pages  # the last build had both
+    newest = lxml.html.parse(str(public / "index.html")).getroot()
+    links = [a.get("href") for a in newest.iter("a") if a.get("href")]
+    assert "/added-article-" in next(href for href in links if "/2024/" in href)  # dated after every other
 
 
 def test_the_trash_takes_old_outputs_by_a_rename_and_empties_when_the_disk_needs_room(tmp_path):
