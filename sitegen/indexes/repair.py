@@ -155,6 +155,8 @@ def row_map(old: np.ndarray, new: np.ndarray) -> np.ndarray | None:
         return np.full(len(old), -1, dtype=np.int64)
     order = np.argsort(new, kind="stable")
     ranked = new[order]
+    if bool((ranked[1:] == ranked[:-1]).any()):  # two articles of one id (8 bytes of a digest): not told apart
+        return None
     at = np.minimum(np.searchsorted(ranked, old), len(new) - 1)
     to = np.where(ranked[at] == old, order[at], -1).astype(np.int64)
     kept = to[to >= 0]
