@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from sitegen.errors import BuildError
 from sitegen.forked import Forked, Unavailable
@@ -151,9 +151,15 @@ def _manifest(output: str, rels: str, key_sizes: array, keys: bytes, digests: by
             or sum(size for size in deps_sizes if size > 0) != len(deps) \
             or sum(size for size in key_sizes if size > 0) != len(keys):
         raise ValueError("a manifest's columns disagree")
+    return Manifest(output, dict(zip(paths, _entries(key_sizes, keys, digests, sizes, times, deps_sizes, deps))),
+                    search, inputs, record)
+
+
+def _entries(key_sizes: array, keys: bytes, digests: bytes, sizes: array, times: array, deps_sizes: array,
+             deps: bytes) -> Iterator[Entry]:
+    """The entries of these columns, made by ``tuple.__new__`` alone (15,000 a rebuild at 10,000 articles)."""
     found = [digests[i:i + DIGEST_SIZE] for i in range(0, len(digests), DIGEST_SIZE)]  # (lists: faster than generators)
-    entries = map(partial(tuple.__new__, Entry), zip(_cut(keys, key_sizes), found, sizes, times, _cut(deps, deps_sizes)))
-    return Manifest(output, dict(zip(paths, entries)), search, inputs, record)
+    return map(partial(tuple.__new__, Entry), zip(_cut(keys, key_sizes), found, sizes, times, _cut(deps, deps_sizes)))
 
 
 def _cut(joined: bytes, sizes: array) -> list[bytes | None]:
@@ -228,10 +234,8 @@ class Ledger:
         return made
 
     def entries(self) -> list[Entry]:
-        found = [bytes(self.digests[i:i + DIGEST_SIZE]) for i in range(0, len(self.digests), DIGEST_SIZE)]
-        keys, deps = bytes(self.keys), bytes(self.deps)
-        return list(map(partial(tuple.__new__, Entry), zip(_cut(keys, self.key_sizes), found, self.sizes, self.times,
-                                                            _cut(deps, self.deps_sizes))))
+        return list(_entries(self.key_sizes, bytes(self.keys), bytes(self.digests), self.sizes, self.times,
+                             self.deps_sizes, bytes(self.deps)))
 
     def with_fate(self, fate: int, same: bool = True) -> list[str]:
         """The paths of the files of ``fate`` (of any other fate when not ``same``)."""
