@@ -305,8 +305,7 @@ def add_one(system: System, n: int, run: int) -> Path:
     return path
 
 
-def run_once(system: System, n: int, case: str, run: int, timeout: float, trash: Trash,
-             added: set[Path] | None = None) -> Run:
+def run_once(system: System, n: int, case: str, run: int, timeout: float, trash: Trash, added: set[Path]) -> Run:
     """One build of ``case`` (run number ``run``: each edit run appends another sentence, each add
     run adds another article, its file put in ``added``)."""
     restore = None
@@ -318,7 +317,7 @@ def run_once(system: System, n: int, case: str, run: int, timeout: float, trash:
         if case == "edit":
             restore = edit_one(system, run)
         elif case == "add":
-            (added if added is not None else set()).add(add_one(system, n, run))
+            added.add(add_one(system, n, run))
     wall, cpu, rss, pss, ok, out = timed(system.command(), system.site, timeout)
     if restore:
         restore[0].write_text(restore[1], encoding="utf-8")

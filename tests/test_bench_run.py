@@ -17,12 +17,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT.parent / "shared" / "peers"
 
 
-def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
+def runner_runs(work: Path, cases: str) -> list[dict]:
+    """The runs of bench/run.py on a 30-article archive in ``work``, two of each case, sitegen's two systems."""
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "30", "--runs", "2",
-                           "--cases", "cold,edit", "--systems", "sitegen,sitegen-tags", "--work", str(tmp_path)],
+                           "--cases", cases, "--systems", "sitegen,sitegen-tags", "--work", str(work)],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
-    runs = json.loads(next(tmp_path.glob("results-*.json")).read_text())
+    return json.loads(next(work.glob("results-*.json")).read_text())
+
+
+def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
+    runs = runner_runs(tmp_path, "cold,edit")
     assert [(r["system"], r["case"]) for r in runs] == [
         ("sitegen", "cold"), ("sitegen-tags", "cold")] * 2 + [("sitegen", "edit"), ("sitegen-tags", "edit")] * 2
     assert all(r["ok"] and r["pages"] > 30 and r["n"] == 30 for r in runs)
@@ -41,11 +46,7 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
 
 
 def test_each_add_run_adds_another_article_and_all_are_removed_at_the_end(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "30", "--runs", "2",
-                           "--cases", "add", "--systems", "sitegen,sitegen-tags", "--work", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    runs = json.loads(next(tmp_path.glob("results-*.json")).read_text())
+    runs = runner_runs(tmp_path, "add")
     assert [(r["system"], r["case"]) for r in runs] == [("sitegen", "add"), ("sitegen-tags", "add")] * 2
     assert all(r["ok"] for r in runs)
     content = tmp_path / "archive-30" / "sitegen" / "content"

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, product, ptr_of_sizes
+from sitegen.indexes.csr import Csr, column_slice, columns as columns_of, product, ptr_of, ptr_of_sizes
 from sitegen.indexes.lazy import distinct, np, union, within
 from sitegen.indexes.similar import (CHUNK_ROWS, Columns, Pairing, Pairs, RelatedLists, _splice, all_pairs,
                                      article_days, body_groups, date_decay, display_forms, idf_steps, idf_table,
@@ -67,8 +67,7 @@ def repaired(last: Pairing, arts: Sequence[Article], rows: np.ndarray, counts: W
     if not (_same_groups(last.groups, groups, to, stay, added) if moved else np.array_equal(groups, last.groups)):
         return None
     edited = np.array([new for old, new in zip(stay.tolist(), to[stay].tolist())
-                       if counts.digests[new] != last.digests[old]] if moved else
-                      [i for i, (a, b) in enumerate(zip(counts.digests, last.digests)) if a != b], dtype=np.int64)
+                       if counts.digests[new] != last.digests[old]], dtype=np.int64)
     if len(edited) + len(added) + len(gone) > REPAIR_SHARE * n:
         return None
     origin = np.full(n, -1, dtype=np.int64)
@@ -167,10 +166,9 @@ def _same_groups(old: np.ndarray, new: np.ndarray, to: np.ndarray, stay: np.ndar
     """Whether the rows kept share bodies as they did (the same partition into body groups), and
     each added row's body is its own: pairing reads groups only as equal or not."""
     a, b = old[stay], new[to[stay]]
-    if len(distinct(a)) != len(distinct(b)):
-        return False
+    groups = len(distinct(a))
     span = 2 * (len(new) + len(old)) + 2  # group numbers lie in [-rows - 1, rows)
-    if len(distinct((a + span // 2) * span + (b + span // 2))) != len(distinct(a)):
+    if len(distinct(b)) != groups or len(distinct((a + span // 2) * span + (b + span // 2))) != groups:
         return False
     if not len(added):
         return True
@@ -189,7 +187,7 @@ def _moved(x: Csr, postings: Csr, pairs: Pairs, to: np.ndarray, n: int) -> tuple
     held = stay[postings.indices]
     owner = np.repeat(np.arange(postings.shape[0]), np.diff(postings.indptr))[held]
     postings = Csr(postings.data[held], to[postings.indices[held]].astype(postings.indices.dtype),
-                   ptr_of_sizes(np.bincount(owner, minlength=postings.shape[0])), (postings.shape[0], n))
+                   ptr_of(owner, postings.shape[0]), (postings.shape[0], n))
     ptr, (cols, scores, words) = _regrouped(pairs.ptr, (pairs.cols, pairs.scores, pairs.words), to, n)
     pool_ptr, (pool,) = _regrouped(pairs.pool_ptr, (pairs.pool,), to, n)
     cut = np.full(n, -np.inf)
