@@ -343,6 +343,7 @@ class _Job:
     old: dict[str, Entry]
     output: Path
     stage: Path
+    flat: bool  # stage each file by its flat name (see _staged): the update is in place
 
 
 _job: _Job | None = None
@@ -384,7 +385,10 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     stage = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
     try:
         sources = {rel: source for source, rel in copies}  # a later copy of a path wins
-        _job = _Job(pages, render, path_of, key_of, deps_of, old.entries if old else {}, output, stage)
+        # Known now to be an update in place (no search bundle to build on a whole folder): files
+        # are staged flat, so no folder is made in the stage nor removed with it.
+        flat = old is not None and finish is None
+        _job = _Job(pages, render, path_of, key_of, deps_of, old.entries if old else {}, output, stage, flat)
         try:
             done = _render_pages(jobs, progress)
         finally:
@@ -394,7 +398,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             done.extend(Ledger.of(carried, [old.entries[rel] for rel in carried], KEPT))
         for rel in done.rels:  # pages win over copies
             sources.pop(rel, None)
-        copied = _copy_files(sources, old.entries if old else {}, output, stage)
+        copied = _copy_files(sources, old.entries if old else {}, output, stage, flat)
         done.extend(copied)
         changed = done.with_fate(NEW)
         new = Manifest(str(output), inputs=inputs, record=record, ledger=done)
@@ -402,7 +406,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         bundle_changed = bundle_gone = 0
         search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
                                                or not (output / BUNDLE).is_dir())
-        in_place = old is not None and not search_again
+        in_place = old is not None and not search_again  # (so ``flat`` when any changed)
         if not in_place:
             # A whole folder: the search index must read the complete new site before anything
             # is swapped in. Files kept from the last build are hard links, not copies.
@@ -528,24 +532,28 @@ def _one(i: int) -> tuple[Entry, int]:
         # (a string path: a Path per page cost more than the stat)
         return entry if entry.deps == deps else Entry(key, entry.digest, entry.size, entry.mtime_ns, deps), KEPT
     data = job.render(page)
-    return _compare_or_stage(rel, key, data, entry, job.output, job.stage, _made, deps)
+    return _compare_or_stage(rel, key, data, entry, job.output, job.stage, _made, deps, job.flat)
 
 
 def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | None, output: Path, stage: Path,
-                      made: set[str], deps: bytes | None = None) -> tuple[Entry, int]:
+                      made: set[str], deps: bytes | None = None, flat: bool = False) -> tuple[Entry, int]:
     """The file's manifest entry, and SAME when ``output`` holds these bytes already, else NEW after
     writing them into ``stage``. The entry is made here, from the stat of the file at hand: the
     parent stats no output file after rendering (1.4 million of them at a million articles)."""
     digest = hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
     if entry is not None:
         current = f"{output}/{rel}"
-        if entry.digest == digest and _intact(current, entry):
+        if not _intact(current, entry):  # changed since: read it to compare
+            st = _holding(current, data)
+            if st is not None:
+                return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), SAME
+        elif entry.digest == digest:  # (as written, with other bytes: changed, unread)
             return Entry(key, digest, entry.size, entry.mtime_ns, deps), SAME
-        st = _holding(current, data)
-        if st is not None:
-            return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), SAME
-    target = f"{stage}/{rel}"
-    _parent(target, made)
+    if flat:
+        target = _staged(stage, rel)
+    else:
+        target = f"{stage}/{rel}"
+        _parent(target, made)
     with open(target, "wb") as file:
         file.write(data)
         file.flush()
@@ -553,7 +561,7 @@ def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | N
     return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), NEW
 
 
-def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path) -> Ledger:
+def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path, flat: bool) -> Ledger:
     """Copy the static and content files whose source changed (by path, size and time) into ``stage``."""
     done = Ledger()
     made: set[str] = set()
@@ -565,7 +573,7 @@ def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, s
         if entry is not None and entry.key == key and _intact(output / rel, entry):
             done.add(entry, KEPT)
         else:
-            done.add(*_compare_or_stage(rel, key, source.read_bytes(), entry, output, stage, made))
+            done.add(*_compare_or_stage(rel, key, source.read_bytes(), entry, output, stage, made, flat=flat))
     return done
 
 
@@ -601,14 +609,29 @@ def _holding(path: str, data: bytes) -> os.stat_result | None:
         return None
 
 
+def _staged(stage: Path, rel: str) -> str:
+    """Where the file ``rel`` of an update in place waits in ``stage``: one flat name per path
+    ("/" and "%" escaped; a digest when that is too long for a name). Staged as a tree, each
+    changed page's folder was made in the stage and removed with it: 0.2 ms each on a disk that
+    has just freed many inodes, a seventh of a rebuild after an article is added at 10,000."""
+    name = rel.replace("%", "%25").replace("/", "%2F")
+    if len(name.encode("utf-8", "surrogateescape")) > 200:
+        name = "%H" + hashlib.blake2b(rel.encode("utf-8", "surrogateescape"), digest_size=24).hexdigest()
+    return f"{stage}/{name}"
+
+
 def _apply(stage: Path, output: Path, changed: list[str], gone: list[str]) -> None:
-    """Move each changed file into ``output`` (an atomic rename each) and remove the files no
-    page makes any more, with the folders they leave empty."""
-    made: set[str] = set()
+    """Move each changed file (staged flat) into ``output`` (an atomic rename each), making its
+    folder only when the rename finds none, and remove the files no page makes any more, with
+    the folders they leave empty."""
     for rel in changed:
         target = f"{output}/{rel}"
-        _parent(target, made)
-        os.replace(f"{stage}/{rel}", target)
+        staged = _staged(stage, rel)
+        try:
+            os.replace(staged, target)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.replace(staged, target)
     for rel in gone:
         target = output / rel
         target.unlink(missing_ok=True)

@@ -327,6 +327,29 @@ def test_a_hand_edited_or_deleted_output_file_is_made_again(root, tmp_path):
     assert result.changed == 2
 
 
+def test_an_update_in_place_stages_files_by_flat_names_that_cannot_collide(root, tmp_path):
+    """Changed files wait in the stage by one flat name each ("/" and "%" escaped, a digest for a
+    long path): names that a naive escaping would mix up, a path too long to flatten, and a file
+    in a folder that is new all land where they belong, and the stage is gone after."""
+    deep = "/".join(["a-rather-long-folder-name-for-a-deep-asset-path"] * 6) + "/x.txt"
+    names = ["static/a%2Fb.txt", "static/a/b.txt", "static/a%252Fb.txt", f"static/{deep}", "static/n.txt"]
+    (root / "static" / "a").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(f"first {name}", encoding="utf-8")
+    build(root, tmp_path / "out")
+    for name in names:
+        (root / name).write_text(f"second {name}", encoding="utf-8")
+    (root / "static/new-folder").mkdir()
+    (root / "static/new-folder/file.txt").write_text("new", encoding="utf-8")
+    warm, cold, touched = rebuild(root, tmp_path)
+    assert warm == cold
+    assert touched == {name.removeprefix("static/") for name in names} | {"new-folder/file.txt"}
+    assert warm["a%2Fb.txt"] == b"second static/a%2Fb.txt" and warm["a/b.txt"] == b"second static/a/b.txt"
+    assert warm[deep] == f"second static/{deep}".encode()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".new")]  # no stage left behind
+
+
 def test_a_forked_check_finds_the_output_files_not_as_written(root, tmp_path):
     from sitegen.build import manifest_name
     from sitegen.cache import CACHE_DIR
