@@ -95,6 +95,7 @@ def test_edit_after_edit_the_repaired_lists_are_the_cold_ones(monkeypatch, seed,
     monkeypatch.setattr(similar, "POSTINGS_PER_TERM", 12)
     monkeypatch.setattr(similar, "POOL_EXTRA", 3)
     monkeypatch.setattr(repair, "REPAIR_SHARE", 1.0)  # never give up: the repair itself is under test
+    monkeypatch.setattr(repair, "AGAIN_SHARE", 1.0)
     monkeypatch.setattr(repair, "FEW_ROWS", few_rows)  # rows scored again in numpy alone, or through scipy
     config = RelatedConfig(min_score=0.05, listed=6, date_halflife_days=halflife)
     rng = random.Random(seed)
@@ -145,6 +146,7 @@ def test_articles_added_removed_renamed_or_moved_repair_to_the_cold_lists(monkey
     monkeypatch.setattr(similar, "POSTINGS_PER_TERM", 12)
     monkeypatch.setattr(similar, "POOL_EXTRA", 3)
     monkeypatch.setattr(repair, "REPAIR_SHARE", 1.0)
+    monkeypatch.setattr(repair, "AGAIN_SHARE", 1.0)
     monkeypatch.setattr(repair, "FEW_ROWS", few_rows)
     config = RelatedConfig(min_score=0.05, listed=6, date_halflife_days=halflife)
     rng = random.Random(seed)
@@ -174,6 +176,7 @@ def test_articles_added_removed_renamed_or_moved_repair_to_the_cold_lists(monkey
 
 def test_a_reordered_or_shared_body_or_a_new_idf_step_is_computed_whole(monkeypatch):
     monkeypatch.setattr(repair, "REPAIR_SHARE", 1.0)  # (120 articles: a change reaches many rows)
+    monkeypatch.setattr(repair, "AGAIN_SHARE", 1.0)
     config = RelatedConfig(min_score=0.05, listed=6)
     articles = corpus(120, 4)
     counts = counted(articles, config)
@@ -198,6 +201,35 @@ def test_a_reordered_or_shared_body_or_a_new_idf_step_is_computed_whole(monkeypa
     grown = [*articles, *(replace(a, path=f"content/more{i}.md", slug=f"more{i}", body_html=a.body_html + " more")
                           for i, a in enumerate(articles[:10]))]
     assert similar.n_step(len(grown)) != similar.n_step(len(articles)) and attempt(grown) is None
+
+
+def test_past_its_shares_of_rows_to_weigh_or_to_pair_again_the_repair_gives_way(monkeypatch):
+    """An added article weighs a few rows again and pairs more: the repair gives way (None, the
+    whole computation) past either share, and repairs to the cold lists under both."""
+    config = RelatedConfig(min_score=0.05, listed=6)
+    articles = corpus(200, 5)
+    counts = counted(articles, config)
+    state = pair_up(articles, config, counts)
+    articles.append(replace(articles[3], path="content/added.md", slug="added", date=START + timedelta(hours=1),
+                            body_html="<p>" + " ".join(TOPICS[1][:30] + TOPICS[2][:10]) + "</p>"))
+    arts = sorted(articles, key=lambda a: a.sort_key)
+    new = counted(articles, config, counts)
+    weighed, paired = [], []
+    monkeypatch.setattr(repair, "weigh", lambda tf, idf, w=repair.weigh: weighed.append(tf.shape[0]) or w(tf, idf))
+    monkeypatch.setattr(repair, "all_pairs", lambda chunks, inputs, a=repair.all_pairs:
+                        paired.append(sum(map(len, chunks))) or a(chunks, inputs))
+
+    def repair_with(weigh_share: float, again_share: float):
+        monkeypatch.setattr(repair, "REPAIR_SHARE", weigh_share)
+        monkeypatch.setattr(repair, "AGAIN_SHARE", again_share)
+        return repaired(state[1], arts, row_ids(arts), new, counts, config, config.listed)
+
+    same(repair_with(1.0, 1.0), pair_up(articles, config, counted(articles, config)))
+    n, w, p = len(arts), weighed[-1], paired[-1]
+    assert 1 < w < n and 1 < p < n  # (the IDF of some of its words moved a step: more rows than the one added)
+    assert repair_with((w - 0.5) / n, 1.0) is None
+    assert repair_with(1.0, (p - 0.5) / n) is None
+    same(repair_with((w + 0.5) / n, (p + 0.5) / n), pair_up(articles, config, counted(articles, config)))
 
 
 def test_a_new_rare_word_reweighs_only_the_edited_article():
@@ -233,6 +265,7 @@ def test_a_site_rebuilt_after_an_edit_repairs_the_lists_and_gives_the_cold_outpu
     import sitegen.indexes
     monkeypatch.setattr(sitegen.indexes, "term_vectors", whole)
     monkeypatch.setattr(repair, "REPAIR_SHARE", 1.0)  # 120 articles: a common word's IDF moves at each edit
+    monkeypatch.setattr(repair, "AGAIN_SHARE", 1.0)
     build(root, out)
     monkeypatch.undo()
     cold = tmp_path / "cold"
@@ -264,6 +297,7 @@ def test_a_site_rebuilt_after_an_article_is_added_or_removed_repairs_the_lists(s
             (root / "content/a33.md").unlink()
         monkeypatch.setattr(sitegen.indexes, "term_vectors", whole)
         monkeypatch.setattr(repair, "REPAIR_SHARE", 1.0)
+        monkeypatch.setattr(repair, "AGAIN_SHARE", 1.0)
         build(root, out)
         monkeypatch.undo()
         cold = tmp_path / "cold"
