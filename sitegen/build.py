@@ -22,7 +22,7 @@ from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.load import Loaded, fingerprint, load, static_copies
 from sitegen.plan import Plan, plan_site
-from sitegen.pagekeys import PageKeys, Prepared, digest_files, kept_keys, prepare, template_salt
+from sitegen.pagekeys import PageKeys, Prepared, digest_files, kept_keys, names_only, prepare, template_salt
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_folders, theme_dir
@@ -345,8 +345,9 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
     replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])),
                     planned.plan_problems)
-    written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output, key_of=keys.key,
-                         deps_of=keys.deps, record=tuple(keys.record) if keys.record else None, old=old,
+    written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
+                         key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),
+                         settle=lambda page, key: keys.settled(page, key, renderer.names_only), deps_of=keys.deps, record=tuple(keys.record) if keys.record else None, old=old,
                          copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
                          finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
                          carried=carried)

@@ -16,6 +16,14 @@ the plan says they are made of (``Page.inputs``), and that code is in the salt t
 A value of a kind this module does not know makes the page unkeyable (``None``): it is then
 always rendered, never wrongly kept.
 
+A page whose rendering read nothing of the sections, tags, authors and sources it shows but
+their names (an article page of the default theme: its section and tags as links) is keyed by
+those names alone, not by the groups' members (``key(page, names=True)``, see
+Renderer.names_only): an article added to a section of 800 articles would otherwise render all
+800 pages again, to the same bytes. Such a key is one byte longer, so the next build knows to
+make it the same way (a key of another build that ends so by chance is only made again); a page whose rendering reads a group's count or articles is keyed by its
+members again.
+
 Keying every page is itself O(pages): about 0.1 ms each, a second of each edit at 10,000
 articles. So each page's key is kept with what it was made of (its ``deps``: the articles it
 digests whole, and the articles whose related lists it reads), and the build's ``KeyRecord``
@@ -52,6 +60,8 @@ RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py", "plan/meta.py", "plan/x
 
 
 DEPS = "I"  # a page's deps as an array of this type (see PageKeys._dep)
+# The last byte of a key: made with the groups a page shows by their names alone, or by their members.
+NAMES_ONLY, MEMBERS = b"\x01", b"\x00"
 NO_DEP = -2  # the dep of a term: none (the basis covers them)
 RECORD_PART = 10_000  # articles digested at a time in a KeyRecord's basis
 SHARED_KEPT = 200_000  # digests of articles, terms and stories kept (then all dropped): bounds each process's share
@@ -130,6 +140,7 @@ class PageKeys:
         self._kept: dict[str, tuple[bytes, bytes]] = {}  # output -> (key, deps) taken from the last build
         self._used: list[int] = []  # the deps of the page being keyed (-1: one that cannot be numbered)
         self._last: tuple[Page | None, bytes | None] = (None, None)
+        self._names = False  # keying the page at hand with its groups by their names alone
         self.salt = salt + _digest(self.text([plan.nav, plan.feeds, plan.indexes]))
         # ``provided``: the output paths of copied files, which decide whether some pages are made
         if indexes is not None:
@@ -158,14 +169,17 @@ class PageKeys:
         self._kept = kept
         return len(self._kept)
 
-    def key(self, page: Page) -> bytes | None:
-        """The page's key, or None when its bytes cannot be vouched for (never kept)."""
+    def key(self, page: Page, names: bool = False) -> bytes | None:
+        """The page's key, or None when its bytes cannot be vouched for (never kept). ``names``:
+        with the sections, tags, authors and sources it shows by their names alone, for a page
+        whose rendering read no more of them (see the module's notes)."""
         kept = self._kept.get(page.output) if self._kept else None
         if kept is not None:
             self._last = (page, kept[1])
             return kept[0]
         self._used = used = []
         self._last = (page, None)
+        self._names = names
         try:
             if page.produce is None:
                 context = page.full_context() if page.more_inputs is None else [page.context,
@@ -183,7 +197,15 @@ class PageKeys:
             return None
         if self._number is not None and -1 not in used:
             self._last = (page, array(DEPS, sorted(set(used))).tobytes())
-        return self.salt + _digest(text)
+        return self.salt + _digest(text) + (NAMES_ONLY if names else MEMBERS)
+
+    def settled(self, page: Page, key: bytes | None, names: bool) -> bytes | None:
+        """The key of a page just rendered, as its rendering calls for (``names``: it read only the
+        names of the groups it shows): ``key`` (made before rendering, or None) when it was made
+        so, else one made now (its deps then this one's)."""
+        if key is not None and names_only(key) == names:
+            return key
+        return self.key(page, names and page.produce is None)
 
     def deps(self, page: Page) -> bytes | None:
         """What the key ``key`` just gave ``page`` was made of (None: it cannot be taken again unread)."""
@@ -207,6 +229,8 @@ class PageKeys:
         fields_of = _FIELDS.get(kind)
         if fields_of is not None:  # most values: links, related links, pagers, calendar cells
             return kind.__name__, fields_of(value)
+        if kind is Term and self._names:
+            return "Term", value.kind, value.slug, value.name
         known = self._shared.get(id(value))
         if known is not None:
             if known[2] != NO_DEP:
@@ -268,6 +292,11 @@ class PageKeys:
             self._members.clear()
         self._members[id(article)] = (article, digest)
         return digest
+
+
+def names_only(key: bytes) -> bool:
+    """Whether ``key`` was made with the groups its page shows by their names alone."""
+    return key.endswith(NAMES_ONLY)
 
 
 def kept_keys(entries: dict[str, Any], record: Any, prepared: Prepared) -> dict[str, tuple[bytes, bytes]] | None:

@@ -33,6 +33,7 @@ PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the sa
 ROWS_KEPT = 50_000      # listing rows kept (about 1 KB each): a million articles' rows would fill a worker
 URLS_KEPT = 100_000     # url_for results kept: one per article and path, bounded the same way
 DATES_KEPT = 100_000    # date filter results kept: a few per article, bounded the same way
+TERM_NAMES = frozenset(("kind", "slug", "name"))  # what names a term; anything else of it is read from its members
 
 
 class SiteView:
@@ -147,10 +148,15 @@ class _Context(jinja2.runtime.Context):
 class _Environment(jinja2.Environment):
     """Jinja's environment, but an article's ``body_html`` comes from the body store when the
     article does not hold it: any template (a listing of whole articles too) reads it as it is.
-    ``plain_calls``: the functions templates call that take no context (see _Context)."""
+    ``plain_calls``: the functions templates call that take no context (see _Context).
+
+    ``members_read`` notes that the page being rendered read more of a section, tag, author or
+    source than its name (its count, its articles): a page that read only names is keyed by
+    the names of the groups it shows, not by their members (see Renderer.names_only)."""
 
     bodies: BodyStore = NO_BODIES
     plain_calls: frozenset[Callable[..., Any]] = frozenset()
+    members_read = False
     context_class = _Context
     template_class = _Template
 
@@ -175,8 +181,12 @@ class _Environment(jinja2.Environment):
         return made
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if attribute == "body_html" and type(obj) is Article:
-            return self.bodies.html(obj)
+        kind = type(obj)
+        if kind is Article:
+            if attribute == "body_html":
+                return self.bodies.html(obj)
+        elif kind is Term and attribute not in TERM_NAMES:
+            self.members_read = True
         try:  # as jinja2.Environment.getattr, inlined: it runs for every attribute of every page
             return getattr(obj, attribute)
         except AttributeError:
@@ -185,6 +195,13 @@ class _Environment(jinja2.Environment):
             return obj[attribute]
         except (TypeError, LookupError, AttributeError):
             return self.undefined(obj=obj, name=attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        """As Jinja's (``term["count"]``, and the ``attribute=`` of filters such as ``map``,
+        ``sort`` and ``selectattr``), noting a term's members read as ``getattr`` does."""
+        if type(obj) is Term and argument not in TERM_NAMES:
+            self.members_read = True
+        return super().getitem(obj, argument)
 
 
 def compiled_templates(folder: Path) -> jinja2.BytecodeCache:
@@ -237,8 +254,8 @@ class Renderer:
                                 index_paths=frozenset(item.url for item in plan.indexes))
         self.env.plain_calls = frozenset((self.message, self.url_for, self.row, self.cached, self.absolute_url,
                                           self.messages.month_names, self.messages.month_year))
-        self._rows: dict[tuple[str, int, bool], Markup] = {}
-        self._partials: dict[tuple, Markup] = {}  # cached() partials by their name and values
+        self._rows: dict[tuple[str, int, bool], tuple[Markup, bool]] = {}  # (see _partial)
+        self._partials: dict[tuple, tuple[Markup, bool]] = {}  # cached() partials by their name and values
         self._messages: dict[tuple, Markup] = {}  # messages by their arguments
         self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles, terms and stories (see _frozen)
         self._dates: dict[tuple, str] = {}   # the date filters' results by type, value and format
@@ -286,16 +303,19 @@ class Renderer:
         return self.base_path + self.assets.get(target, target).lstrip("/")
 
     def jsonld(self, value: Any) -> Markup:
-        """The ``jsonld`` filter: the plan's structured data made now (see plan.meta), or a dict."""
+        """The ``jsonld`` filter: the plan's structured data made now (see plan.meta), or a dict
+        (which may hold anything of a term: its members count as read)."""
         if isinstance(value, meta.Deferred):
             value = value.data(self.config, self.scheme)
+        else:
+            self.env.members_read = True
         return script_json(value)
 
     def row(self, article: Article, level: int = 2, show_section: bool = True) -> Markup:
         """An article's entry in listings (``partials/article_row.html``), rendered once per build and
         reused: an article is listed on a dozen pages (home, section, tags, author, dates, related)."""
-        return _kept(self._rows, ROWS_KEPT, (article.path, level, show_section), self._partial,
-                     "partials/article_row.html", {"row": article, "row_level": level, "show_section": show_section})
+        return self._read(_kept(self._rows, ROWS_KEPT, (article.path, level, show_section), self._partial,
+                                "partials/article_row.html", {"row": article, "row_level": level, "show_section": show_section}))
 
     def cached(self, name: str, **values: Any) -> Markup:
         """Templates' ``cached(name, **values)``, like Hugo's ``partialCached``: the partial ``name``
@@ -304,10 +324,29 @@ class Renderer:
         the values (lists are taken as tuples) must be hashable and say everything the partial's
         bytes depend on."""
         key = (name, *((k, _frozen(v)) for k, v in sorted(values.items())))
-        return _kept(self._partials, PARTIALS_KEPT, key, self._partial, name, values)
+        return self._read(_kept(self._partials, PARTIALS_KEPT, key, self._partial, name, values))
 
-    def _partial(self, name: str, values: dict[str, Any]) -> Markup:
-        return Markup(self.env.get_template(name).render(values).rstrip("\n"))
+    def _partial(self, name: str, values: dict[str, Any]) -> tuple[Markup, bool]:
+        """The partial, and whether it read a term's members (so does every page that shows it)."""
+        env = self.env
+        before, env.members_read = env.members_read, False
+        try:
+            made = Markup(env.get_template(name).render(values).rstrip("\n"))
+            return made, env.members_read
+        finally:
+            env.members_read = before or env.members_read
+
+    def _read(self, made: tuple[Markup, bool]) -> Markup:
+        """A kept partial's markup, its reading of members counted for this page."""
+        if made[1]:
+            self.env.members_read = True
+        return made[0]
+
+    @property
+    def names_only(self) -> bool:
+        """Whether the page this process rendered last read nothing of the sections, tags,
+        authors and sources it shows but their names (a feed or sitemap: never)."""
+        return not self.env.members_read
 
     def absolute_url(self, target: Any) -> str:
         """``url_for``, made absolute with the origin of ``base_url`` (for feeds, Open Graph, JSON-LD)."""
@@ -316,7 +355,9 @@ class Renderer:
 
     def render(self, page: Page) -> bytes:
         if page.produce is not None:
+            self.env.members_read = True  # (made by code, not templates: what it reads is not seen)
             return page.produce()
+        self.env.members_read = False
         full = page.full_context()
         context = dict(full, page=PageView(page, full, self.url_for, self.origin))
         try:

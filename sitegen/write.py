@@ -338,8 +338,9 @@ class _Job:
     pages: Sequence[Any]
     render: Callable[[Any], bytes]
     path_of: Callable[[Any], str]
-    key_of: Callable[[Any], bytes | None]
+    key_of: Callable[[Any, bytes | None], bytes | None]
     deps_of: Callable[[Any], bytes | None]
+    settle: Callable[[Any, bytes | None], bytes | None]
     old: dict[str, Entry]
     output: Path
     stage: Path
@@ -353,8 +354,9 @@ SERIAL_PART = 100    # pages rendered between reports of progress, in one proces
 
 
 def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes], *,
-               path_of: Callable[[Any], str], key_of: Callable[[Any], bytes | None] = lambda page: None,
+               path_of: Callable[[Any], str], key_of: Callable[[Any, bytes | None], bytes | None] = lambda page, like: None,
                deps_of: Callable[[Any], bytes | None] = lambda page: None,
+               settle: Callable[[Any, bytes | None], bytes | None] | None = None,
                copies: Iterable[tuple[Path, str]] = (), manifest: Path | None = None,
                progress: Callable[[int, int], None] | None = None,
                finish: Callable[[Path, Path], int] | None = None, jobs: int = 1,
@@ -373,6 +375,10 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     files hard-linked into it) that is then swapped in. ``inputs`` (the build's digest of all it
     read, and what it reported) is kept in the manifest for ``unchanged``, and ``record`` for the
     next build's page keys, with each page's ``deps_of`` (asked right after its ``key_of``).
+    ``key_of(page, like)``: the page's key, made as ``like`` was (the last build's key of its
+    file, or None); ``settle(page, key)``, right after the page is rendered: its key as the
+    rendering calls for, ``key`` (made before, or None) or one made now (default: ``key``, or
+    ``key_of(page, None)`` when there was none).
     ``old``: the manifest as ``previous`` read it, when the caller read it first. ``carried``:
     pages of ``old`` that are not in ``pages`` (a narrow plan's, see plan_site) and stay as they
     are: the caller found each key unchanged and each file as written (``written_as``).
@@ -380,6 +386,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     global _job
     if old is False:
         old = previous(output, manifest)
+    if settle is None:
+        settle = lambda page, key: key if key is not None else key_of(page, None)  # noqa: E731
     assert old is None or isinstance(old, Manifest)
     output.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
@@ -388,7 +396,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         # Known now to be an update in place (no search bundle to build on a whole folder): files
         # are staged flat, so no folder is made in the stage nor removed with it.
         flat = old is not None and finish is None
-        _job = _Job(pages, render, path_of, key_of, deps_of, old.entries if old else {}, output, stage, flat)
+        _job = _Job(pages, render, path_of, key_of, deps_of, settle, old.entries if old else {}, output, stage, flat)
         try:
             done = _render_pages(jobs, progress)
         finally:
@@ -520,18 +528,25 @@ def _part(indices: range) -> Ledger:
 
 
 def _one(i: int) -> tuple[Entry, int]:
-    """Keep, or render and compare, or render and stage one page: its entry and fate."""
+    """Keep, or render and compare, or render and stage one page: its entry and fate. A page with
+    a file of the last build is keyed as that one was (``key_of(page, its key)``) and kept when
+    the keys are the same; a page rendered is keyed as its rendering calls for (``settle``: the
+    key made before, or one made now)."""
     job = _job
     assert job is not None
     page = job.pages[i]
     rel = job.path_of(page)
-    key = job.key_of(page)
-    deps = job.deps_of(page)
     entry = job.old.get(rel)
-    if entry is not None and key is not None and entry.key == key and _intact(f"{job.output}/{rel}", entry):
-        # (a string path: a Path per page cost more than the stat)
-        return entry if entry.deps == deps else Entry(key, entry.digest, entry.size, entry.mtime_ns, deps), KEPT
+    key = deps = None
+    if entry is not None and entry.key is not None:
+        key = job.key_of(page, entry.key)
+        deps = job.deps_of(page)
+        if entry.key == key and _intact(f"{job.output}/{rel}", entry):  # (a string path: a Path per page cost more than the stat)
+            return entry if entry.deps == deps else Entry(key, entry.digest, entry.size, entry.mtime_ns, deps), KEPT
     data = job.render(page)
+    settled = job.settle(page, key)
+    if settled is not key:
+        key, deps = settled, job.deps_of(page)
     return _compare_or_stage(rel, key, data, entry, job.output, job.stage, _made, deps, job.flat)
 
 

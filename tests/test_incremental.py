@@ -620,6 +620,84 @@ def test_a_page_whose_related_list_changed_is_keyed_again_though_none_of_its_art
     assert tree(out) == cold_tree(root, tmp_path)
 
 
+@contextlib.contextmanager
+def pages_rendered() -> Iterator[list[str]]:
+    """The output paths of the pages rendered (in this process) while in the block."""
+    from sitegen.render import Renderer
+
+    made: list[str] = []
+    render = Renderer.render
+
+    def spy(self: Renderer, page) -> bytes:
+        made.append(page.output)
+        return render(self, page)
+
+    Renderer.render = spy  # type: ignore[method-assign]
+    try:
+        yield made
+    finally:
+        Renderer.render = render  # type: ignore[method-assign]
+
+
+def sections_site(site) -> Path:
+    """Nine articles, five in World and four in Business, with no words or tags in common (no
+    related lists, which an edit could change)."""
+    files = {"sitegen.yaml": CONFIG}
+    for i in range(9):
+        files[f"content/s{i}.md"] = article(i, ["World", "Business"][i % 2])
+    return site(files)
+
+
+def article(i: int, section: str) -> str:
+    return article_md(f"Story number {i}", f"2024-0{1 + i % 3}-1{i}T10:00:00Z", section, tags=f"[tag-{i}]",
+                      body=" ".join(f"{word}{i}x" for word in ("alpha", "beta", "gamma", "delta", "omega")) + ".")
+
+
+def test_a_page_that_shows_only_the_names_of_its_groups_is_not_rendered_when_their_members_change(site, tmp_path):
+    """An article page of the default theme shows its section and tags by name: an article that
+    moves to another section renders again only the pages whose bytes change (its own, its old
+    and new neighbours in the sections, the listings), not every article page of the sections."""
+    root = sections_site(site)
+    out = tmp_path / "out"
+    build(root, out, jobs=1)
+    write_files(root, {"content/s1.md": article(1, "World")})  # (World still the larger: the navigation stays)
+    with pages_rendered() as rendered:
+        build(root, out, jobs=1)
+    assert tree(out) == cold_tree(root, tmp_path)
+    story = "2024/{}/story-number-{}/index.html".format
+    assert {rel for rel in rendered if rel.startswith("2024/") and rel.count("/") == 4} == {
+        story("02/11", 1),  # the article moved
+        story("02/14", 4), story("01/16", 6),  # its neighbours in World
+        story("01/13", 3), story("02/17", 7)}  # the articles it was between in Business
+    # (World's other article pages, 0, 2 and 8, and Business's 5: not rendered)
+    assert {"sections/world/index.html", "sections/business/index.html"} <= set(rendered)
+
+
+@pytest.mark.parametrize("shows", [
+    "{{ section_term.count }}",
+    "{{ section_term['count'] }}",
+    "{{ cached('partials/count.html', term=section_term) }}",
+    "{{ [section_term]|map(attribute='articles')|map('length')|join }}",
+    "{% macro n(t) %}{{ t.articles|length }}{% endmacro %}{{ n(section_term) }}",
+], ids=["attribute", "item", "cached-partial", "filter-attribute", "macro"])
+def test_a_page_that_shows_a_groups_count_is_rendered_again_when_its_members_change(site, tmp_path, shows):
+    """However a template reads a section's members (an attribute, an item, a cached partial,
+    a filter's ``attribute=``, a macro), its pages are keyed by them, so every page of the
+    section shows the new count after an article joins it."""
+    from sitegen.themes import template_folders
+
+    root = sections_site(site)
+    default = (template_folders(root)[-1] / "article.html").read_text(encoding="utf-8")
+    marked = default.replace("{{ section_term.name }}</a>", "{{ section_term.name }}</a> <b class=count>" + shows + "</b>")
+    assert marked != default
+    write_files(root, {"templates/article.html": marked, "templates/partials/count.html": "{{ term.count }}"})
+    build(root, tmp_path / "out")
+    write_files(root, {"content/s1.md": article(1, "World")})
+    warm, cold, touched = rebuild(root, tmp_path)
+    assert warm == cold
+    assert "2024/01/10/story-number-0/index.html" in touched  # not a neighbour of story 1, but the count changed
+
+
 def test_a_body_edit_plans_only_the_pages_that_show_it(root, tmp_path):
     """The last build's plan stands when the basis is the same: a narrow plan makes only the pages
     whose kept key a changed body or list reads (and any whose file is gone); the other pages are
