@@ -66,9 +66,6 @@ NO_DEP = -2  # the dep of a term: none (the basis covers them)
 RECORD_PART = 10_000  # articles digested at a time in a KeyRecord's basis
 SHARED_KEPT = 200_000  # digests of articles, terms and stories kept (then all dropped): bounds each process's share
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
-# An article's fields but its body, which stands as its digest: repr() of the whole article (its
-# body escaped and copied) was most of the cost of digesting it, and the body may be in the store.
-_ARTICLE_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(Article) if f.init and f.name != "body_html"))
 
 
 class KeyRecord(NamedTuple):
@@ -226,8 +223,15 @@ class PageKeys:
     def plain(self, value: Any) -> Any:
         """Plain data standing for a value JSON cannot write itself (called by the encoder)."""
         kind = type(value)
+        if kind is Article:  # most values with links, related links and pagers: first, one look-up
+            known = self._shared.get(id(value))
+            if known is None:
+                return self._shared_digest(value)
+            if known[2] != NO_DEP:
+                self._used.append(known[2])
+            return known[1]
         fields_of = _FIELDS.get(kind)
-        if fields_of is not None:  # most values: links, related links, pagers, calendar cells
+        if fields_of is not None:  # links, related links, pagers, calendar cells
             return kind.__name__, fields_of(value)
         if kind is Term and self._names:
             return "Term", value.kind, value.slug, value.name
@@ -236,7 +240,7 @@ class PageKeys:
             if known[2] != NO_DEP:
                 self._used.append(known[2])
             return known[1]
-        if kind is Article or kind is Term or kind is Story:
+        if kind is Term or kind is Story:
             return self._shared_digest(value)
         if isinstance(value, DATES):
             return [kind.__name__, value.isoformat(), str(getattr(value, "tzinfo", ""))]
@@ -255,8 +259,9 @@ class PageKeys:
         known = self._shared.get(id(value))
         if known is not None:
             return known[1]
-        if isinstance(value, Article):  # every field, and where it is linked to; the body by its digest
-            digest = _digest(repr((_ARTICLE_FIELDS(value), self.urls.get(value.path), digest_of(value)))).hex()
+        if isinstance(value, Article):  # every field (kept digests), its body's digest, and where it is linked to
+            digest = _digest16(planned_digest(value) + digest_of(value) + value.reading_time.to_bytes(8, "little", signed=True)
+                               + repr(self.urls.get(value.path)).encode("utf-8", "surrogateescape")).hex()
             dep = self._dep(value, 0)
         else:  # a term or a story: its names and its members as listings show them
             term = (value.kind, value.slug) if isinstance(value, Term) else None
