@@ -387,7 +387,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     if old is False:
         old = previous(output, manifest)
     if settle is None:
-        settle = lambda page, key: key if key is not None else key_of(page, None)  # noqa: E731
+        def settle(page: Any, key: bytes | None) -> bytes | None:
+            return key if key is not None else key_of(page, None)
     assert old is None or isinstance(old, Manifest)
     output.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{output.name}.", suffix=".new", dir=output.parent))
