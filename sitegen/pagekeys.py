@@ -20,9 +20,9 @@ A page whose rendering read nothing of the sections, tags, authors and sources i
 their names (an article page of the default theme: its section and tags as links) is keyed by
 those names alone, not by the groups' members (``key(page, names=True)``, see
 Renderer.names_only): an article added to a section of 800 articles would otherwise render all
-800 pages again, to the same bytes. Such a key is one byte longer, so the next build knows to
-make it the same way (a key of another build that ends so by chance is only made again); a page whose rendering reads a group's count or articles is keyed by its
-members again.
+800 pages again, to the same bytes. Such a key ends in a byte that says so, so the next build
+makes it the same way (a key of an older build that ends so by chance is only made again); a
+page whose rendering reads a group's count or articles is keyed by its members again.
 
 Keying every page is itself O(pages): about 0.1 ms each, a second of each edit at 10,000
 articles. So each page's key is kept with what it was made of (its ``deps``: the articles it
@@ -223,25 +223,20 @@ class PageKeys:
     def plain(self, value: Any) -> Any:
         """Plain data standing for a value JSON cannot write itself (called by the encoder)."""
         kind = type(value)
-        if kind is Article:  # most values with links, related links and pagers: first, one look-up
+        # Articles first (most values, with links, related links and pagers); a term keyed by
+        # its members unless the page is keyed by the names of its groups.
+        if kind is Article or kind is Story or (kind is Term and not self._names):
             known = self._shared.get(id(value))
             if known is None:
                 return self._shared_digest(value)
             if known[2] != NO_DEP:
                 self._used.append(known[2])
             return known[1]
+        if kind is Term:
+            return "Term", value.kind, value.slug, value.name
         fields_of = _FIELDS.get(kind)
         if fields_of is not None:  # links, related links, pagers, calendar cells
             return kind.__name__, fields_of(value)
-        if kind is Term and self._names:
-            return "Term", value.kind, value.slug, value.name
-        known = self._shared.get(id(value))
-        if known is not None:
-            if known[2] != NO_DEP:
-                self._used.append(known[2])
-            return known[1]
-        if kind is Term or kind is Story:
-            return self._shared_digest(value)
         if isinstance(value, DATES):
             return [kind.__name__, value.isoformat(), str(getattr(value, "tzinfo", ""))]
         if isinstance(value, bytes):
