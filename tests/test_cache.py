@@ -380,21 +380,23 @@ def test_an_articles_digests_are_made_once_and_pickled_with_it_but_not_copied_in
     from dataclasses import replace
     from datetime import datetime, timezone
 
-    from sitegen.digests import content_digest, planned_digest
+    from sitegen.digests import content_digest, planned_digest, row_id
     from sitegen.model import Article
 
     article = Article("Title", "title", datetime(2024, 5, 1, 9, tzinfo=timezone.utc), "World", "content/a.md",
                       tags=("a",), body_html="<p>Body.</p>")
     assert article.memo == b"" and article.__reduce__()[1][0][-1] == b""  # (the memo is pickled last)
-    planned, content = planned_digest(article), content_digest(article)
-    assert article.memo == planned + content and len(planned) == len(content) == 16
+    planned, content, row = planned_digest(article), content_digest(article), row_id(article)
+    assert article.memo == planned + content + row and len(planned) == len(content) == 16 and len(row) == 8
     again = pickle.loads(pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL))
     assert again.memo == article.memo and again == article
     renamed = replace(again, title="Another title")
     assert renamed.memo == b"" and renamed != again
-    assert planned_digest(renamed) != planned and content_digest(renamed) != content
+    assert planned_digest(renamed) != planned and content_digest(renamed) != content and row_id(renamed) == row
     rebodied = replace(again, body_html="<p>Another body.</p>")
-    assert planned_digest(rebodied) == planned and content_digest(rebodied) != content
+    assert planned_digest(rebodied) == planned and content_digest(rebodied) != content and row_id(rebodied) == row
+    assert row_id(replace(again, path="content/b.md")) != row  # a row is its path and date
+    assert row_id(replace(again, date=datetime(2024, 5, 1, 10, tzinfo=timezone.utc))) != row
 
 
 READ: list[str] = []  # what Loud values were unpickled

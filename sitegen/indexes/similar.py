@@ -24,7 +24,7 @@ from typing import Any
 from sitegen.config import RelatedConfig
 from sitegen.indexes.csr import Csr, pair_products, product, ptr_of, ptr_of_sizes, row_sums
 from sitegen.indexes.lazy import distinct, np, sp
-from sitegen.digests import content_digest
+from sitegen.digests import content_digest, row_id
 from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, count_words, field_weights,
                                    tag_map, term_key)
 from sitegen.model import Article
@@ -370,8 +370,7 @@ class Pairing:
 def row_ids(arts: Sequence[Article]) -> np.ndarray:
     """Per article, in order, a digest (8 bytes) of its path and date: the rows of a Pairing are
     these articles; an article added, removed or moved is found by them (repair.py)."""
-    return np.frombuffer(b"".join([hashlib.blake2b(f"{a.path}\0{a.date.isoformat()}".encode("utf-8", "surrogateescape"),
-                                                   digest_size=8).digest() for a in arts]), dtype=np.uint64)
+    return np.frombuffer(b"".join(map(row_id, arts)), dtype=np.uint64)  # (kept with each article: digests.py)
 
 
 def compute_related(articles: Sequence[Article], config: RelatedConfig, counts: WordCounts | None = None,
