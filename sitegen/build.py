@@ -20,15 +20,16 @@ from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, TemplateFailure, sorted_unique
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
-from sitegen.load import Loaded, fingerprint, load, static_copies
+from sitegen.forked import Forked, Unavailable
+from sitegen.load import Look, Loaded, fingerprint, load, look, static_copies
 from sitegen.plan import Plan, plan_site
 from sitegen.pagekeys import PageKeys, Prepared, digest_files, kept_keys, names_only, prepare, template_salt
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_folders, theme_dir
 from sitegen import __version__
-from sitegen.write import (IntactCheck, Manifest, Written, check_output, previous, prune_manifests, unchanged,
-                           write_site, written_as)
+from sitegen.write import (IntactCheck, Manifest, Written, check_output, not_intact, previous, prune_manifests,
+                           unchanged, write_site, written_as)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +110,11 @@ class Gathered:
     message_problems: tuple[Diagnostic, ...]
 
 
-def gather(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False) -> Gathered:
-    """Load the content (through ``cache``), judge the schedule and find the copies and messages."""
-    loaded = load(site, config, include_drafts=drafts, cache=cache)
+def gather(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
+           looked: Look | None = None) -> Gathered:
+    """Load the content (through ``cache``; ``looked``: see load.look), judge the schedule and
+    find the copies and messages."""
+    loaded = load(site, config, include_drafts=drafts, cache=cache, looked=looked)
     give_back_memory()
     # Scheduling, after the cache: the schedule is judged afresh on every build.
     scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
@@ -270,9 +273,18 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
     clock = Stopwatch()  # (the load stage includes reading the article cache: 0.1 s at 10,000 articles)
     manifest = site / CACHE_DIR / manifest_name(out) if cache else None
-    check = IntactCheck(out, manifest) if cache else None  # forked first (a small process), asked later
+    # One child, forked first (a small process), looks at the content folder while this process
+    # reads the article cache, then checks the last build's files (asked later).
+    with_check = cache and manifest is not None and manifest.is_file()
+    child = Forked(look, site / config.content_dir, then=[(not_intact, (out, manifest))] if with_check else ())
+    check = IntactCheck(out, manifest, (child, 1) if with_check else None) if cache else None
     articles_cache = ArticleCache(site, config, enabled=cache)
-    gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future)
+    try:
+        looked: Look | None = child.result(0)
+    except Unavailable:  # (load looks itself)
+        looked = None
+    gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future, looked=looked)
+    del looked
     clock.lap("load")
     inputs = inputs_digest(site, config, gathered, (drafts, future, fingerprint_assets)) if cache else None
     same = unchanged(out, manifest, inputs, search=bool(config.search), check=check) if inputs else None

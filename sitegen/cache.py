@@ -28,6 +28,12 @@ _PARSING_SOURCES = ("model.py", "markdown.py", "formats/__init__.py", "formats/f
                     "formats/scrape.py", "cache.py", "bodies.py", "digests.py")  # (the memos of cached articles)
 
 Entry = tuple[Article | None, list[Diagnostic]]
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
 SHARDS = 64  # files of the article cache: an edit rewrites two of them
 Stamp = tuple[int, int, int, int]  # a file's size, modification and change times (ns), inode
 SETTLED_NS = 2_000_000_000  # a file's stamp is trusted only when its times are this much older than the build
@@ -84,22 +90,23 @@ class ArticleCache:
                 self._stale = {_shard(key) for key in self.entries.keys() - kept.keys()}
                 self.entries = kept
 
-    def key_of(self, path: Path | str, rel: str) -> bytes | None:
+    def key_of(self, path: Path | str, rel: str, stamp: Stamp | None = None) -> bytes | None:
         """The key of a file's bytes. Read and digested, unless the last build saw the file with
         the same size, times and inode (as make and git do: at 10,000 articles reading every file
         took 0.4 s of each build). The change time cannot be set back by hand, and a stamp is kept
         only when the file's times were settled (older than the build by SETTLED_NS), so a
         rewrite within one tick of the file system's clock is never missed. None when the cache is
         empty: nothing can be found under the key, so the parse worker reads and keys the file (a
-        cold build read every file twice; ``keyed`` then gives the stamp its key)."""
-        st = os.stat(path)
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        cold build read every file twice; ``keyed`` then gives the stamp its key). ``stamp``: the
+        file's, when the caller has it (``stamp_of``, made by a child process: see load.look)."""
+        if stamp is None:
+            stamp = stamp_of(os.stat(path))
         known = self.stamps.get(rel)
         if known is not None and known[0] == stamp:
             key: bytes | None = known[1]
         else:
             key = file_key(rel, Path(path).read_bytes()) if self.entries else None
-        if max(st.st_mtime_ns, st.st_ctime_ns) < self.started_ns - SETTLED_NS:
+        if max(stamp[1], stamp[2]) < self.started_ns - SETTLED_NS:
             self.seen[rel] = (stamp, key)  # type: ignore[assignment]  # a None key is given by keyed()
         return key
 

@@ -1,14 +1,16 @@
-"""A call made in a forked process beside the caller's own work, its result sent back pickled.
+"""Calls made in a forked process beside the caller's own work, their results sent back pickled.
 
 A rebuild after an edit runs on one core, in stages that wait for each other; work that depends
-only on what is known as it starts (the output files' stats against the last manifest) can run
-on the other core while the parent goes on. The child ends with ``os._exit``: no clean-up of the
-parent's state runs twice. Where there is no ``fork``, or the child fails, ``result`` raises
-Unavailable and the caller makes the call itself.
+only on what is known as it starts (the content folder's listing and stats, the output files'
+stats against the last manifest) can run on the other core while the parent goes on. The child
+ends with ``os._exit``: no clean-up of the parent's state runs twice. Where there is no
+``fork``, or the child fails, ``result`` raises Unavailable and the caller makes the call itself.
 
 Fork while the process is small: a child forked once the articles were loaded (the related
 lists' repair, at 10,000 articles) made the edit slower, 1.10 -> 1.35 s, for every page of the
-heap that either process then touched (reference counts) was copied.
+heap that either process then touched (reference counts) was copied. So one child makes several
+calls, one after another, each result sent as soon as it is made (a pipe each): the first is
+ready for the parent early, the later ones when it asks.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import os
 import pickle
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
+
+LENGTH = 8  # bytes before each result: its length, so a result cut short by a dying child is known
 
 
 class Unavailable(Exception):
@@ -24,42 +28,65 @@ class Unavailable(Exception):
 
 
 class Forked:
-    """``call(*args)`` in a child forked now; ``result()`` waits for it and gives what it returned."""
+    """``call(*args)`` in a child forked now, then each of ``then`` (``(call, args)`` pairs);
+    ``result(step)`` waits for the result of call ``step`` (0: ``call``) and gives it, once."""
 
-    def __init__(self, call: Callable[..., Any], *args: Any):
+    def __init__(self, call: Callable[..., Any], *args: Any, then: Sequence[tuple[Callable[..., Any], tuple]] = ()):
         self._pid: int | None = None
-        self._fd = -1
+        self._fds: list[int] = []   # each call's pipe, by step
+        self._open: list[int] = []  # those not read yet (the reaper closes them)
+        self._read: dict[int, bytes] = {}  # step -> its data, read ahead of a later step's
+        self._given: set[int] = set()
         if not hasattr(os, "fork"):
             return
-        read, write = os.pipe()
+        calls = [(call, args), *then]
+        pipes = [os.pipe() for _ in calls]
         pid = os.fork()
-        if pid == 0:  # the child: its result pickled into the pipe, and out, 0 only when it is all there
+        if pid == 0:  # the child: each result pickled into its pipe; 0 only when all are there
             status = 1
             try:
-                os.close(read)
-                data = pickle.dumps(call(*args), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(data)
+                for read, _ in pipes:
+                    os.close(read)
+                for (made, made_args), (_, write) in zip(calls, pipes):
+                    data = pickle.dumps(made(*made_args), protocol=pickle.HIGHEST_PROTOCOL)
+                    with os.fdopen(write, "wb") as pipe:
+                        pipe.write(len(data).to_bytes(LENGTH, "little") + data)
                 status = 0
             finally:
                 os._exit(status)
-        os.close(write)
-        self._pid, self._fd = pid, read
-        self._reaper = weakref.finalize(self, _reap, pid, read)  # never asked (the parent raised first): no zombie
+        for _, write in pipes:
+            os.close(write)
+        self._pid, self._fds = pid, [read for read, _ in pipes]
+        self._open = list(self._fds)
+        self._reaper = weakref.finalize(self, _reap, pid, self._open)  # never asked (the parent raised first): no zombie
 
-    def result(self) -> Any:
-        if self._pid is None:
-            raise Unavailable("no child")
+    def result(self, step: int = 0) -> Any:
+        if not 0 <= step < len(self._fds) or step in self._given:
+            raise Unavailable("no child, or no such result (each is given once)")
+        self._given.add(step)
+        for earlier, fd in enumerate(self._fds[:step + 1]):  # in order: the child writes them so (and would wait on a full pipe)
+            if fd in self._open:
+                self._open.remove(fd)
+                self._read[earlier] = _drained(fd)
+        data = self._read.pop(step)
+        if not self._open and self._pid is not None:  # every pipe read: the child has ended, or is ending
+            self._finish()
+        if len(data) < LENGTH or int.from_bytes(data[:LENGTH], "little") != len(data) - LENGTH:
+            raise Unavailable("the child ended before this result was whole")
+        return pickle.loads(data[LENGTH:])
+
+    def _finish(self) -> None:
         pid, self._pid = self._pid, None
         self._reaper.detach()
-        with os.fdopen(self._fd, "rb") as pipe:
-            data = pipe.read()
-        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        if code != 0:
-            raise Unavailable(f"the child ended with status {code}")
-        return pickle.loads(data)
+        os.waitpid(pid, 0)
 
 
-def _reap(pid: int, fd: int) -> None:
-    os.close(fd)
+def _drained(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as pipe:
+        return pipe.read()
+
+
+def _reap(pid: int, fds: list[int]) -> None:
+    for fd in fds:  # a child still writing to one gets a broken pipe, and ends
+        os.close(fd)
     os.waitpid(pid, 0)

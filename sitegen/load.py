@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from sitegen.bodies import body_digest
-from sitegen.cache import ArticleCache, file_key
+from sitegen.cache import ArticleCache, Stamp, file_key, stamp_of
 from sitegen.config import Config
 from sitegen.errors import Diagnostic, error
 from sitegen.formats import ReadContext, frontmatter, scrape
@@ -244,22 +244,45 @@ def parse_all(jobs: list[Job], content: Path, config: Config, detach: bool = Fal
             yield from part
 
 
-def load(site: Path, config: Config, include_drafts: bool = False, cache: ArticleCache | None = None) -> Loaded:
+Look = tuple[list[tuple[tuple[str, ...], str]], list[Stamp | None]]  # the content's listing, each article file's stamp
+
+
+def look(content: Path) -> Look:
+    """What ``load`` first finds of the content folder: its files (``_listing``) and each article
+    file's stamp (None for other files, or one gone since it was listed). Made by a process
+    forked as the build starts (see build.build), beside the parent's reading of the article
+    cache: 0.07 s of a 1 s rebuild at 10,000 articles, on the other core."""
+    files = _listing(content) if content.is_dir() else []
+    stamps: list[Stamp | None] = []
+    for parts, path in files:
+        stamp = None
+        if _suffix(parts[-1]) in READERS:
+            try:
+                stamp = stamp_of(os.stat(path))
+            except OSError:  # load stats it again, and says what is wrong
+                pass
+        stamps.append(stamp)
+    return files, stamps
+
+
+def load(site: Path, config: Config, include_drafts: bool = False, cache: ArticleCache | None = None,
+         looked: Look | None = None) -> Loaded:
+    """``looked``: what ``look`` found of the content folder, when a child process found it."""
     content = site / config.content_dir
     cache = cache or ArticleCache(site, config, enabled=False)
     assets: list[Asset] = []
     diagnostics: list[Diagnostic] = []
     drafts = 0
-    files = _listing(content) if content.is_dir() else []
+    files, stamps = looked if looked is not None else (_listing(content) if content.is_dir() else [], None)
     keyed: list[tuple[str, str, bytes | None]] = []
     jobs: list[Job] = []
     prefix = _prefix(site)  # (site_rel's, made once: 10,000 files)
-    for parts, path in files:
+    for i, (parts, path) in enumerate(files):
         if _suffix(parts[-1]) not in READERS:
             assets.append(Asset(Path(path), "/" + "/".join(parts)))
             continue
         rel = _below(path, prefix)
-        key = cache.key_of(path, rel)
+        key = cache.key_of(path, rel, stamps[i] if stamps is not None else None)
         keyed.append((path, rel, key))
         if key is None or cache.get(key) is None:
             jobs.append((key, Path(path), rel))

@@ -284,16 +284,20 @@ class IntactCheck:
     ``broken`` is None when the check could not be made (no manifest, no fork, a swap left
     half done); the caller then checks the files itself."""
 
-    def __init__(self, output: Path, manifest: Path | None):
-        self._child = Forked(_not_intact, output, manifest) if manifest is not None and manifest.is_file() else None
+    def __init__(self, output: Path, manifest: Path | None, child: tuple[Forked, int] | None = None):
+        """``child``: a child forked already, and the step of its calls that is ``not_intact(output,
+        manifest)``; else one is forked here."""
+        if child is None and manifest is not None and manifest.is_file():
+            child = Forked(not_intact, output, manifest), 0
+        self._child = child
         self._finding: tuple[tuple[int, int, int], frozenset[str]] | None = None
 
     def broken(self, manifest: Path | None) -> frozenset[str] | None:
         """The output paths of the manifest at ``manifest`` whose file is not as written, or None."""
         if self._child is not None:
-            child, self._child = self._child, None
+            (child, step), self._child = self._child, None
             try:
-                self._finding = child.result()
+                self._finding = child.result(step)
             except Unavailable:  # (the child's status says its result is whole)
                 self._finding = None
         if self._finding is None or manifest is None:
@@ -305,7 +309,7 @@ class IntactCheck:
             return None
 
 
-def _not_intact(output: Path, manifest: Path) -> tuple[tuple[int, int, int], frozenset[str]] | None:
+def not_intact(output: Path, manifest: Path) -> tuple[tuple[int, int, int], frozenset[str]] | None:
     if any(output.parent.glob(f"{WORK_PREFIX}{output.name}.*")):  # ``recover`` has work to do first
         return None
     identity = _identity(manifest)

@@ -46,3 +46,34 @@ def test_a_child_never_asked_is_waited_for():
     gc.collect()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped already: no zombie
+
+
+def test_later_calls_come_back_each_in_its_own_pipe_asked_in_any_order():
+    child = Forked(made_here_and_there, 40_000, then=[(made_here_and_there, (20_000,)), (len, ("abc",))])
+    assert child.result(2) == 3  # the two before it, larger than a pipe holds, are read and kept
+    pid, data, _ = child.result(0)
+    assert pid != os.getpid() and len(data) == 256 * 40_000
+    assert child.result(1)[0] == pid  # one child made all three
+    with pytest.raises(Unavailable):
+        child.result(1)
+    with pytest.raises(Unavailable):
+        child.result(3)
+
+
+def test_a_later_call_that_raises_leaves_the_earlier_results():
+    child = Forked(made_here_and_there, 1, then=[(fails, ()), (made_here_and_there, (1,))])
+    assert child.result(0)[2] == ["a", "é", "北京"]
+    with pytest.raises(Unavailable):
+        child.result(1)
+    with pytest.raises(Unavailable):
+        child.result(2)  # the child ended at the failure
+
+
+def test_a_child_asked_for_its_first_result_only_is_waited_for():
+    child = Forked(made_here_and_there, 1, then=[(made_here_and_there, (40_000,))])  # blocked on a full pipe
+    pid = child._pid
+    assert child.result(0)[0] == pid
+    del child
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -378,6 +378,50 @@ def test_a_forked_check_finds_the_output_files_not_as_written(root, tmp_path):
     assert IntactCheck(out, tmp_path / "none.pickle").broken(tmp_path / "none.pickle") is None
 
 
+def test_a_rebuild_takes_the_content_listing_and_the_output_check_from_one_child(root, tmp_path, monkeypatch):
+    import sitegen.build as build_module
+    from sitegen.forked import Forked
+    from sitegen.write import IntactCheck
+
+    def edit(body: str) -> None:  # (a summary of its own: the body alone changes, so the plan can be narrow)
+        write_files(root, {"content/2024/01/s0.md": article_md(
+            "Story number 0", "2024-01-10T10:00:00Z", "World", body=body, tags="[topic-0]", summary="The same.")})
+
+    out = tmp_path / "out"
+    edit("Topic 0 words for the story, day 0, and one more sentence. " * 10)
+    build(root, out)
+    seen: dict[str, object] = {}
+    forked, real_load, real_broken = Forked.__init__, build_module.load, IntactCheck.broken
+
+    def counted(self, *args, **kwargs):
+        seen["children"] = seen.get("children", 0) + 1
+        forked(self, *args, **kwargs)
+
+    def load(*args, looked=None, **kwargs):
+        seen["looked"] = looked
+        return real_load(*args, looked=looked, **kwargs)
+
+    def broken(self, manifest):
+        seen["broken"] = found = real_broken(self, manifest)
+        return found
+
+    monkeypatch.setattr(Forked, "__init__", counted)
+    monkeypatch.setattr(build_module, "load", load)
+    monkeypatch.setattr(IntactCheck, "broken", broken)
+    (out / "index.html").write_text("vandalised", encoding="utf-8")
+    edit("Topic 0 words for the story, day 0, and another sentence. " * 10)
+    page = root / "content/2024/01/s0.md"
+    build(root, out)
+    monkeypatch.undo()
+    files, stamps = seen["looked"]
+    assert sorted(path for _, path in files) == sorted(str(p) for p in (root / "content").rglob("*") if p.is_file())
+    assert stamps[[path for _, path in files].index(str(page))][0] == page.stat().st_size
+    assert seen["broken"] == {"index.html"}  # the child's finding, not the parent's stat of each file
+    assert seen["children"] == 1
+    build(root, tmp_path / "cold", cache=False)
+    assert tree(out) == tree(tmp_path / "cold")
+
+
 def test_a_forked_check_never_asked_is_reaped(root, tmp_path):
     import gc
 
@@ -388,7 +432,7 @@ def test_a_forked_check_never_asked_is_reaped(root, tmp_path):
     out = tmp_path / "out"
     build(root, out)
     check = IntactCheck(out, root / CACHE_DIR / manifest_name(out))
-    pid = check._child._pid
+    pid = check._child[0]._pid
     assert pid is not None
     del check  # (a build that raised before asking)
     gc.collect()
