@@ -17,6 +17,7 @@ from pathlib import Path
 from sitegen.bodies import body_digest
 from sitegen.cache import ArticleCache, Stamp, file_key, stamp_of
 from sitegen.config import Config
+from sitegen.digests import planned_digest
 from sitegen.errors import Diagnostic, error
 from sitegen.formats import ReadContext, frontmatter, scrape
 from sitegen.model import Article, Image
@@ -223,7 +224,10 @@ def _parse_chunk(jobs: list[Job], content: Path, config: Config, detach: bool = 
             continue
         article, found = _read_bytes(data, path, rel, content, config)
         body = article.body_html if article and detach else ""
-        done.append((key, file_key(rel, data), (settled(article, not detach) if article else None, found), body))
+        if article is not None:
+            article = settled(article, not detach)
+            planned_digest(article)  # its digests made here, on every core, and pickled with it (digests.py)
+        done.append((key, file_key(rel, data), (article, found), body))
     return done
 
 

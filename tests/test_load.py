@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.config import Config
+from sitegen.digests import content_digest, planned_digest, row_id
 from sitegen.indexes import RelatedItem, build_indexes
 from sitegen.load import Asset, is_ignored, load
 from sitegen.model import Article, RelatedRef, slugify
@@ -424,6 +425,22 @@ def test_a_file_changed_after_it_was_listed_is_parsed_as_it_is_now(tmp_path):
     path.unlink()
     [(_, _, (article, problems), _)] = _parse_chunk([(listed, path, "content/a.md")], content, Config())
     assert article is None and messages(problems) == ["content/a.md:1: error: cannot read the file: No such file or directory"]
+
+
+def test_a_parsed_article_comes_with_its_digests_made_by_the_parser(tmp_path):
+    """Made where the file is parsed (in the workers of a cold build), pickled with the article,
+    and equal to those a copy makes afresh (digests.py)."""
+    from dataclasses import replace
+
+    from sitegen.load import _parse_chunk
+
+    site = make_site(tmp_path, {"content/a.md": md("A title", "2024-01-01", body="Some words.")})
+    for detach in (False, True):
+        [(_, _, (article, _), body)] = _parse_chunk([(None, site / "content/a.md", "content/a.md")], site / "content",
+                                                    Config(), detach=detach)
+        assert len(article.memo) == 40 and (body != "") == detach
+        fresh = replace(article, body_html=body) if detach else replace(article)
+        assert fresh.memo == b"" and planned_digest(fresh) + content_digest(fresh) + row_id(fresh) == article.memo
 
 
 def test_many_files_parse_in_workers_as_in_one_process(tmp_path, monkeypatch):
