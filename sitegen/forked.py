@@ -73,7 +73,7 @@ class Forked:
             self._finish()
         if len(data) < LENGTH or int.from_bytes(data[:LENGTH], "little") != len(data) - LENGTH:
             raise Unavailable("the child ended before this result was whole")
-        return pickle.loads(data[LENGTH:])
+        return pickle.loads(memoryview(data)[LENGTH:])  # (not a copy of what may be hundreds of MB)
 
     def _finish(self) -> None:
         pid, self._pid = self._pid, None
