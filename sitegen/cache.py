@@ -28,15 +28,14 @@ _PARSING_SOURCES = ("model.py", "markdown.py", "formats/__init__.py", "formats/f
                     "formats/scrape.py", "cache.py", "bodies.py", "digests.py")  # (the memos of cached articles)
 
 Entry = tuple[Article | None, list[Diagnostic]]
-
-
-def stamp_of(st: os.stat_result) -> Stamp:
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
-
-
 SHARDS = 64  # files of the article cache: an edit rewrites two of them
 Stamp = tuple[int, int, int, int]  # a file's size, modification and change times (ns), inode
 SETTLED_NS = 2_000_000_000  # a file's stamp is trusted only when its times are this much older than the build
+
+
+def stamp_of(st: os.stat_result) -> Stamp:
+    """What a file's stat says of it for ``ArticleCache.key_of``."""
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def file_key(rel: str, data: bytes) -> bytes:

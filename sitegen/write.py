@@ -298,7 +298,7 @@ class IntactCheck:
             (child, step), self._child = self._child, None
             try:
                 self._finding = child.result(step)
-            except Unavailable:  # (the child's status says its result is whole)
+            except Unavailable:  # (a result cut short, or none, is never taken)
                 self._finding = None
         if self._finding is None or manifest is None:
             return None
