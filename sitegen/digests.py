@@ -3,8 +3,9 @@
 Two passes over every article read all its fields on every build: the page keys' record (all
 fields but the body, see pagekeys.prepare) and the related articles' check of what each
 article's words come from (title, summary, tags and body, see indexes.words). At 10,000
-articles they cost 0.1 s of each edit (and the related lists' row ids, 0.03 s). The article cache pickles an article with its memo, so a
-build digests only the articles parsed anew (or changed after parsing: a copy has no memo).
+articles they cost 0.1 s of each edit (and the related lists' row ids, 0.03 s). The article
+cache pickles an article with its memo, so a build digests only the articles parsed anew (or
+changed after parsing: a copy has no memo).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def fields_digest(article: Article, summary: bool = True, tags: bool = True, bod
 
 def _memo(article: Article) -> bytes:
     planned = hashlib.blake2b(repr(PLANNED_FIELDS(article)).encode("utf-8", "surrogateescape"), digest_size=SIZE)
-    row = hashlib.blake2b(f"{article.path}\0{article.date.isoformat()}".encode("utf-8", "surrogateescape"), digest_size=8)
+    row = hashlib.blake2b(f"{article.path}\0{article.date.isoformat()}".encode("utf-8", "surrogateescape"),
+                          digest_size=8)
     memo = planned.digest() + fields_digest(article) + row.digest()
     object.__setattr__(article, "memo", memo)  # a memo of fields that cannot change: frozen all the same
     return memo

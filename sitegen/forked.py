@@ -35,8 +35,7 @@ class Forked:
         self._pid: int | None = None
         self._fds: list[int] = []   # each call's pipe, by step
         self._open: list[int] = []  # those not read yet (the reaper closes them)
-        self._read: dict[int, bytes] = {}  # step -> its data, read ahead of a later step's
-        self._given: set[int] = set()
+        self._read: dict[int, bytes] = {}  # step -> its data, read ahead of a later step's (a step given is in neither)
         if not hasattr(os, "fork"):
             return
         calls = [(call, args), *then]
@@ -61,10 +60,10 @@ class Forked:
         self._reaper = weakref.finalize(self, _reap, pid, self._open)  # never asked (the parent raised first): no zombie
 
     def result(self, step: int = 0) -> Any:
-        if not 0 <= step < len(self._fds) or step in self._given:
+        if not 0 <= step < len(self._fds) or (self._fds[step] not in self._open and step not in self._read):
             raise Unavailable("no child, or no such result (each is given once)")
-        self._given.add(step)
-        for earlier, fd in enumerate(self._fds[:step + 1]):  # in order: the child writes them so (and would wait on a full pipe)
+        # In order: the child writes them so, and would wait on a full pipe while this waits on another.
+        for earlier, fd in enumerate(self._fds[:step + 1]):
             if fd in self._open:
                 self._open.remove(fd)
                 self._read[earlier] = _drained(fd)
