@@ -21,6 +21,7 @@ from sitegen.digests import planned_digest
 from sitegen.errors import Diagnostic, error
 from sitegen.formats import ReadContext, frontmatter, scrape
 from sitegen.model import Article, Image
+from sitegen.parts import tapered
 
 READERS = {".md": frontmatter.read, ".markdown": frontmatter.read, ".txt": scrape.read}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".avif", ".gif", ".svg")
@@ -202,6 +203,7 @@ def _below(path: str, prefix: str) -> str:
 
 PARALLEL_FROM = 400  # fewer files than this parse faster in one process than a pool starts
 CHUNK_MOST = 2000    # files per parse job at most: bounds the parsed bodies in flight to the parent
+CHUNK_LEAST = 25     # files in the last, smallest parse jobs (see parts.py)
 BODIES_AT_ONCE = 500  # bodies put in the body store in one statement
 Job = tuple[bytes | None, Path, str]        # a file to parse: (its key when listed, path, site-relative path)
 Parsed = tuple[bytes | None, bytes, tuple, str]  # (that key, the key of the bytes parsed, the cache entry, its body)
@@ -238,8 +240,8 @@ def parse_all(jobs: list[Job], content: Path, config: Config, detach: bool = Fal
     if len(jobs) < PARALLEL_FROM or workers < 2:
         yield from _parse_chunk(jobs, content, config, detach)
         return
-    size = min(CHUNK_MOST, max(50, len(jobs) // (workers * 8)))
-    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    parts = tapered(len(jobs), workers, min(CHUNK_MOST, max(50, len(jobs) // (workers * 8))), CHUNK_LEAST)
+    chunks = [jobs[part.start:part.stop] for part in parts]
     import multiprocessing  # (only here: a rebuild parses a few files)
     from concurrent.futures import ProcessPoolExecutor
 

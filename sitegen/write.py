@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from sitegen.errors import BuildError
 from sitegen.forked import Forked, Unavailable
+from sitegen.parts import tapered
 
 WORK_PREFIX = ".sitegen-"
 BUNDLE = "pagefind"  # the search bundle's folder in the output
@@ -355,6 +356,7 @@ _job: _Job | None = None
 _made: set[str] = set()  # folders made in the stage by this process (in the part it renders)
 PARALLEL_FROM = 300  # fewer pages than this render faster in one process than a pool starts
 SERIAL_PART = 100    # pages rendered between reports of progress, in one process
+LEAST_PART = 20      # pages in the last, smallest parts handed to render processes (see parts.py)
 
 
 def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes], *,
@@ -471,8 +473,7 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
         if progress and not total:
             progress(0, 0)
         return done
-    size = max(50, total // (jobs * 16))
-    chunks = [range(i, min(i + size, total)) for i in range(0, total, size)]
+    chunks = tapered(total, jobs, max(50, total // (jobs * 16)), LEAST_PART)
     parts: list[Ledger] = [Ledger() for _ in chunks]
     rendered = 0
 
