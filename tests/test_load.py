@@ -466,7 +466,8 @@ def test_articles_share_their_names_as_one_string_each(tmp_path, monkeypatch):
     site = make_site(tmp_path, files)
     for parallel_from in (1000, 2):
         monkeypatch.setattr(load_module, "PARALLEL_FROM", parallel_from)
-        monkeypatch.setattr(load_module, "CHUNK_MOST", 1000)
+        monkeypatch.setattr(load_module, "CHUNK_MOST", 1000)  # one part: each part arrives with each string once
+        monkeypatch.setattr(load_module, "CHUNK_LEAST", 1000)
         first, *others = load(site, Config()).articles
         assert len(others) == 39 and first.tags == ("Trade Talks", "Tariffs")
         for other in others:
