@@ -13,7 +13,7 @@ from pathlib import Path
 import sitegen
 from sitegen.config import schema_rows
 
-ORDER = ["errors", "forked", "config", "i18n", "model", "markdown", "formats", "bodies", "digests", "cache", "load", "schedule", "indexes",
+ORDER = ["errors", "forked", "parts", "config", "i18n", "model", "markdown", "formats", "bodies", "digests", "cache", "load", "schedule", "indexes",
          "plan", "pagekeys", "health", "themes", "render", "write", "search", "build", "check", "scaffold", "importers", "watch", "serve",
          "cli"]
 PACKAGE = Path(sitegen.__file__).parent
