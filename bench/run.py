@@ -364,6 +364,16 @@ def prepare(archive: Path, n: int, formats: tuple[str, ...]) -> None:
         (archive / f".generated-{fmt}").touch()
 
 
+def compile_sitegen() -> None:
+    """Compile sitegen's modules to bytecode, as ``pip install`` does for an installed package (and
+    the peers' venv has): where the environment sets PYTHONDONTWRITEBYTECODE (as the development
+    machine's does), each build process of a checkout compiled every module changed since its
+    last bytecode again, some 5 to 10 ms each, a tenth of a rebuild with nothing changed."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "sitegen"), quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="1000,10000", help="comma-separated archive sizes (default 1000,10000)")
@@ -377,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
     venv = peers_venv(args.work) if any(s not in OURS for s in systems) else None
+    if any(s in OURS for s in systems):
+        compile_sitegen()
     all_runs: list[Run] = []
     for n in (int(x) for x in args.sizes.split(",")):
         archive = args.work / f"archive-{n}"

@@ -43,6 +43,10 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
               if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
     assert edited == []
     assert not (archive / ".trash").exists()  # the cold runs' old outputs, emptied at the end
+    # sitegen's modules were compiled as an installed package's are: no build compiles one again
+    for module in (ROOT / "sitegen").rglob("*.py"):
+        compiled = Path(importlib.util.cache_from_source(str(module)))
+        assert compiled.is_file() and compiled.stat().st_mtime >= module.stat().st_mtime, module
 
 
 def test_each_add_run_adds_another_article_and_all_are_removed_at_the_end(tmp_path):
