@@ -11,14 +11,19 @@ from __future__ import annotations
 TAPER = 4  # a tapered part is the work left over this many times the processes
 
 
-def tapered(total: int, processes: int, most: int, least: int) -> list[range]:
-    """Consecutive parts of ``range(total)``: ``most`` items each while the rest is more than
+def part_size(left: int, processes: int, most: int, least: int) -> int:
+    """The size of the next part when ``left`` items are left: ``most`` while the rest is more than
     ``TAPER`` such parts per process, then the rest over ``processes * TAPER`` (never fewer than
-    ``least`` items, nor more than ``most``)."""
+    ``least`` items, nor more than ``most`` or than are left)."""
+    return max(1, min(left, most, max(least, left // (processes * TAPER))))
+
+
+def tapered(total: int, processes: int, most: int, least: int) -> list[range]:
+    """Consecutive parts of ``range(total)``, each of ``part_size`` for what is left after the ones before."""
     parts: list[range] = []
     start = 0
     while start < total:
-        size = max(1, min(most, max(least, (total - start) // (processes * TAPER))))
-        parts.append(range(start, min(start + size, total)))
+        size = part_size(total - start, processes, most, least)
+        parts.append(range(start, start + size))
         start += size
     return parts

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from sitegen.errors import BuildError
 from sitegen.forked import Forked, Unavailable
-from sitegen.parts import tapered
+from sitegen.parts import part_size
 
 WORK_PREFIX = ".sitegen-"
 BUNDLE = "pagefind"  # the search bundle's folder in the output
@@ -473,8 +473,8 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
         if progress and not total:
             progress(0, 0)
         return done
-    chunks = tapered(total, jobs, max(50, total // (jobs * 16)), LEAST_PART)
-    parts: list[Ledger] = [Ledger() for _ in chunks]
+    most = max(50, total // (jobs * 16))
+    parts: dict[int, Ledger] = {}  # by the first page of each
     rendered = 0
 
     def finished(k: int, part: Ledger | BaseException) -> None:
@@ -489,24 +489,29 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
     import multiprocessing.pool  # (only here: a rebuild renders a few pages in line)
 
     workers = jobs - 1
+    # The pages not yet handed out are [front, back): the parent takes its parts from the front (the
+    # article pages), the workers theirs from the back (the listings), so each article's listing row
+    # is rendered in one process, not in each (at 10,000 articles 17,600 rows of 47,600 were rendered
+    # twice, 0.44 s of CPU). Parts taper as the pages run out (see parts.py).
+    front, back = 0, total
     with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_sigint) as pool:
         queued: dict[int, multiprocessing.pool.AsyncResult] = {}
-        ahead = 0  # the next chunk nobody has taken
-        while ahead < len(chunks) or queued:
-            while ahead < len(chunks) and len(queued) < 2 * workers:  # each worker a chunk in hand and one queued
-                queued[ahead] = pool.apply_async(_chunk, (chunks[ahead],))
-                ahead += 1
-            if ahead < len(chunks):  # the parent's share: the next chunk
-                ahead += 1
-                finished(ahead - 1, _part(chunks[ahead - 1]))
+        while front < back or queued:
+            while front < back and len(queued) < 2 * workers:  # each worker a part in hand and one queued
+                size = part_size(back - front, jobs, most, LEAST_PART)
+                back -= size
+                queued[back] = pool.apply_async(_chunk, (range(back, back + size),))
+            if front < back:  # the parent's share: the next part from the front
+                size = part_size(back - front, jobs, most, LEAST_PART)
+                finished(front, _part(range(front, front + size)))
+                front += size
             else:
-                queued[min(queued)].wait()
+                queued[max(queued)].wait()  # (the one queued first)
             for k in [k for k, result in queued.items() if result.ready()]:
                 finished(k, queued.pop(k).get())
     done = Ledger()
-    for k, part in enumerate(parts):
-        done.extend(part)
-        parts[k] = Ledger()  # (let go as it is copied)
+    for k in sorted(parts):
+        done.extend(parts.pop(k))  # (let go as it is copied)
     return done
 
 

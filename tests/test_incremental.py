@@ -514,6 +514,27 @@ def test_the_parent_renders_a_share_beside_jobs_minus_one_workers(tmp_path):
     assert str(os.getpid()) in renderers and len(renderers) <= 3
 
 
+def test_the_parent_renders_from_the_front_and_the_worker_from_the_back(tmp_path):
+    """Article pages come first in the plan and listings last: the parent renders from the front and
+    the worker from the back, so an article's listing row is rendered in one process, not in both."""
+    log = tmp_path / "pids"
+
+    def render(page: int) -> bytes:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()} {page}\n")
+        return f"<p>page {page}</p>\n".encode()
+
+    written = write_module.write_site(tmp_path / "out", list(range(3000)), render,
+                                      path_of=lambda page: f"{page}/index.html", jobs=2)
+    assert written.files == 3000
+    by = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    pages = sorted(int(page) for _, page in by)
+    assert pages == list(range(3000))  # each page once
+    parent = sorted(int(page) for pid, page in by if pid == str(os.getpid()))
+    worker = sorted(int(page) for pid, page in by if pid != str(os.getpid()))
+    assert parent and worker and parent == list(range(len(parent))) and worker[0] == len(parent)
+
+
 def test_search_is_indexed_again_only_when_pages_change(root, tmp_path):
     write_files(root, {"sitegen.yaml": CONFIG.replace("search: false", "search: true")})
     out = tmp_path / "out"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.parts import tapered
+from sitegen.parts import part_size, tapered
 
 
 @pytest.mark.parametrize("total, processes, most, least", [
@@ -31,3 +31,10 @@ def test_parts_taper_as_the_work_runs_out():
 
 def test_a_nought_least_still_makes_progress():
     assert [len(part) for part in tapered(3, 4, 10, 0)] == [1, 1, 1]
+
+
+def test_a_part_is_the_most_until_the_rest_runs_short_then_a_share_of_the_rest():
+    assert part_size(10_000, 2, 466, 20) == 466
+    assert part_size(2_000, 2, 466, 20) == 250      # 2,000 left over 2 processes x 4
+    assert part_size(100, 2, 466, 20) == 20         # never fewer than the least...
+    assert part_size(7, 2, 466, 20) == 7            # ...nor more than are left
