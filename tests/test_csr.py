@@ -1,5 +1,6 @@
 """The numpy CSR products of a repair (indexes/csr.py) give scipy.sparse's bits: the cold
-pairing goes through scipy, a repair of a few rows through these, and the two must agree."""
+pairing of a large archive goes through scipy, a repair of a few rows (and a small archive's
+pairing) through these, and the two must agree."""
 
 from __future__ import annotations
 

@@ -254,3 +254,23 @@ def test_related_lists_kept_as_arrays_read_as_a_mapping_of_matches():
     assert again == plain and list(again) == list(plain)
     shared = [m.tags for ms in plain.values() for m in ms if m.tags]
     assert shared and all(isinstance(t, str) for tags in shared for t in tags)  # as written on the other article
+
+
+def test_a_small_archive_is_paired_in_numpy_alone_to_scipys_bits(monkeypatch):
+    """Below SCIPY_FROM articles the pairing runs in numpy alone (csr.py), sparing scipy's import;
+    the lists, scores and shown words are scipy's, bit for bit."""
+    from sitegen.indexes import similar
+
+    articles, _ = make_archive()
+    assert len(articles) < similar.SCIPY_FROM
+    config = dataclasses.replace(CONFIG, listed=8)
+    alone = similar.pair_up(articles, config)
+    monkeypatch.setattr(similar, "SCIPY_FROM", 0)
+    through_scipy = similar.pair_up(articles, config)
+    assert dict(alone[0].items()) == dict(through_scipy[0].items()) and len(alone[0]) == len(articles)
+    assert dict(alone[0].scored()) == dict(through_scipy[0].scored())  # the same floats, not close ones
+    a, b = alone[1].pairs, through_scipy[1].pairs
+    for field in dataclasses.fields(a):
+        assert (getattr(a, field.name) == getattr(b, field.name)).all(), field.name
+    for name in ("data", "indices", "indptr"):  # the same index kept for the next build's repair
+        assert (getattr(alone[1].postings, name) == getattr(through_scipy[1].postings, name)).all(), name

@@ -6,8 +6,9 @@ after an edit (repair.py) scores again a handful of rows: importing scipy.sparse
 0.14 s, a seventh of a rebuild at 10,000 articles (its array-API layer loads every numpy
 submodule). These do scipy's arithmetic in scipy's order: its CSR product folds each entry
 left to right over the left row's entries, and np.bincount adds its weights in order; a row
-sum is scipy's own np.add.reduceat. tests/test_csr.py holds them to scipy's bits; a whole
-pairing still goes through scipy, whose C loops are faster there.
+sum is scipy's own np.add.reduceat. tests/test_csr.py holds them to scipy's bits. A whole
+pairing goes through them too below 1,200 articles (similar.SCIPY_FROM), where importing scipy
+costs more than their slower loops; above, through scipy, whose C loops are faster.
 """
 
 from __future__ import annotations
