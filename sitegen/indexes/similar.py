@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RelatedConfig
-from sitegen.indexes.csr import Csr, pair_products, product, ptr_of, ptr_of_sizes, row_sums, columns as transposed_columns
+from sitegen.indexes.csr import (Csr, columns as columns_of, pair_products, product, ptr_of, ptr_of_sizes,
+                                 row_sums)
 from sitegen.indexes.lazy import distinct, np, sp
 from sitegen.digests import content_digest, row_id
 from sitegen.indexes.words import (BATCH, TAG_PREFIX, WordCounts, count_words, field_weights,
@@ -406,7 +407,7 @@ def pair_up(articles: Sequence[Article], config: RelatedConfig, counts: WordCoun
     display, is_tag, groups = vectors.display, vectors.is_tag, vectors.groups
     if n < SCIPY_FROM:  # the same bits (csr.py), without importing scipy: 0.15 s of a cold build of 1,000 articles
         x = vectors.x
-        index = postings_of(transposed_columns(x, np.arange(x.shape[1])))
+        index = postings_of(columns_of(x, np.arange(x.shape[1])))
         postings = index
     else:
         x = vectors.x.matrix()
