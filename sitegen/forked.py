@@ -10,13 +10,15 @@ Fork while the process is small: a child forked once the articles were loaded (t
 lists' repair, at 10,000 articles) made the edit slower, 1.10 -> 1.35 s, for every page of the
 heap that either process then touched (reference counts) was copied. So one child makes several
 calls, one after another, each result sent as soon as it is made (a pipe each): the first is
-ready for the parent early, the later ones when it asks.
+ready for the parent early, the later ones when it asks. A child whose results are no longer
+wanted is ended, not waited for (``stop``, and when the Forked object goes).
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import signal
 import weakref
 from typing import Any, Callable, Sequence
 
@@ -74,6 +76,16 @@ class Forked:
             raise Unavailable("the child ended before this result was whole")
         return pickle.loads(memoryview(data)[LENGTH:])  # (not a copy of what may be hundreds of MB)
 
+    def stop(self) -> None:
+        """End the child now if it has not ended (results not asked for are dropped): for a call
+        whose work is moot past some point of the parent's (see build.warm_templates)."""
+        if self._pid is not None:
+            _reap(self._pid, self._open)
+            self._open.clear()
+            self._read.clear()
+            self._pid = None
+            self._reaper.detach()
+
     def _finish(self) -> None:
         pid, self._pid = self._pid, None
         self._reaper.detach()
@@ -86,6 +98,12 @@ def _drained(fd: int) -> bytes:
 
 
 def _reap(pid: int, fds: list[int]) -> None:
-    for fd in fds:  # a child still writing to one gets a broken pipe, and ends
+    """End the child and wait for it: its results are not wanted any more (the child may be at
+    the lowest priority, so on a busy machine it could take long to end by itself)."""
+    for fd in fds:
         os.close(fd)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:  # (already waited for)
+        pass
     os.waitpid(pid, 0)

@@ -60,11 +60,15 @@ def content_files(content: Path) -> list[Path]:
 
 def _listing(content: Path) -> list[tuple[tuple[str, ...], str]]:
     """(path parts below ``content``, path) of each content file, as ``content_files``, the paths as
-    strings: making 10,000 Path objects was a sixth of an edit's load stage. ``os.scandir``:
-    pathlib's ``rglob`` took a third of a second at 10,000 files on every build, and a directory
-    entry tells a file from a folder without a stat (only a symlink is followed to see what it
-    points to). Symlinked folders are not followed; symlinked files are read."""
-    found: list[tuple[tuple[str, ...], str]] = []
+    strings: making 10,000 Path objects was a sixth of an edit's load stage."""
+    return sorted(_walk(content))
+
+
+def _walk(content: Path) -> Iterator[tuple[tuple[str, ...], str]]:
+    """``_listing``'s files in the order met. ``os.scandir``: pathlib's ``rglob`` took a third of a
+    second at 10,000 files on every build, and a directory entry tells a file from a folder
+    without a stat (only a symlink is followed to see what it points to). Symlinked folders are
+    not followed; symlinked files are read."""
     folders: list[tuple[str, tuple[str, ...]]] = [(str(content), ())]
     while folders:
         folder, base = folders.pop()
@@ -79,11 +83,19 @@ def _listing(content: Path) -> list[tuple[tuple[str, ...], str]]:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append((entry.path, base + (entry.name,)))
                 elif entry.is_file():
-                    found.append((base + (entry.name,), entry.path))
+                    yield base + (entry.name,), entry.path
             except OSError:  # a broken symlink, or gone since the listing
                 continue
-    found.sort()
-    return found
+
+
+def holds_articles(content: Path, at_least: int) -> bool:
+    """Whether ``content`` holds ``at_least`` article files, counted only until it does."""
+    found = 0
+    for parts, _ in _walk(content) if content.is_dir() else ():
+        found += _suffix(parts[-1]) in READERS
+        if found >= at_least:
+            return True
+    return found >= at_least
 
 
 def static_files(base: Path) -> list[tuple[Path, str]]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jinja2
 import jinja2.runtime
@@ -25,7 +26,7 @@ from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Story, Term
 from sitegen.model import Article
 from sitegen.plan import Page, Plan, meta
-from sitegen.themes import template_folders
+from sitegen.themes import TEMPLATE_SUFFIXES, template_folders
 
 
 MESSAGES_KEPT = 20_000  # messages kept by their arguments; bounded, as titles and names make many
@@ -217,6 +218,41 @@ def compiled_templates(folder: Path) -> jinja2.BytecodeCache:
     return jinja2.FileSystemBytecodeCache(str(here))
 
 
+FILTERS = ("date", "number", "language_list", "isodate", "jsonld")  # the filters a Renderer adds to Jinja's
+
+
+def _environment(folders: Sequence[Path], compiled: Path | None) -> _Environment:
+    """The Jinja environment of a Renderer (without its filters and globals), over ``folders``;
+    ``compiled``: see Renderer."""
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in folders])
+    # auto_reload off: a build reads each template once (serve makes a new Renderer per build),
+    # instead of a stat() of every included template on every page.
+    return _Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
+                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                        auto_reload=False, bytecode_cache=compiled_templates(compiled) if compiled else None)
+
+
+def compile_templates(folders: Sequence[Path], compiled: Path) -> int:
+    """Compile every template of ``folders`` into the bytecode cache in ``compiled``, as a
+    Renderer's environment compiles it, so that each render process loads the compiled code
+    instead of compiling it again (0.17 s for the default theme, in each process). Compiled code
+    looks filters up by name when it runs, so their names are all it needs of them. Returns how
+    many compiled; one that does not is left to the render, which reports where it fails."""
+    env = _environment(folders, compiled)
+    env.filters.update(dict.fromkeys(FILTERS, str))
+    for left in Path(env.bytecode_cache.directory).glob("*.tmp"):  # type: ignore[union-attr]
+        if left.stat().st_mtime < time.time() - 600:  # a write cut short: such a child was ended (see Forked.stop)
+            left.unlink(missing_ok=True)
+    done = 0
+    for name in env.list_templates(filter_func=lambda name: name.endswith(TEMPLATE_SUFFIXES)):
+        try:
+            env.get_template(name)
+        except Exception:  # (a syntax error, an unknown filter: the render says so, with its line)
+            continue
+        done += 1
+    return done
+
+
 class Renderer:
     def __init__(self, site: Path, config: Config, plan: Plan, build_time: datetime,
                  assets: dict[str, str] | None = None, messages: Messages | None = None,
@@ -232,12 +268,7 @@ class Renderer:
         self.base_path = config.base_path
         self.origin = config.base_url[: len(config.base_url) - len(self.base_path) + 1].rstrip("/")
         self.template_folders = template_folders(site)
-        loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(folder) for folder in self.template_folders])
-        # auto_reload off: a build reads each template once (serve makes a new Renderer per build),
-        # instead of a stat() of every included template on every page.
-        self.env = _Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined,
-                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                                auto_reload=False, bytecode_cache=compiled_templates(compiled) if compiled else None)
+        self.env = _environment(self.template_folders, compiled)
         self.env.bodies = bodies
         self.messages = messages or load_messages(None, config)[0]  # words and dates in the site's language
         self.env.filters["date"] = self.date
@@ -370,7 +401,7 @@ class Renderer:
         except Exception as exc:  # a template error at render time: point at the template line
             name, line = page.template, 1
             for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-                if frame.filename.endswith((".html", ".xml", ".txt", ".j2")):
+                if frame.filename.endswith(TEMPLATE_SUFFIXES):
                     name, line = frame.filename, frame.lineno or 1
                     break
             raise TemplateFailure(error(self._template_path(name), line,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 THEME = Path(__file__).parent / "theme"
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".j2")  # the files of a templates folder that are templates
 
 
 def theme_dir(kind: str) -> Path:
@@ -17,3 +18,9 @@ def theme_dir(kind: str) -> Path:
 def template_folders(site: Path) -> tuple[Path, Path]:
     """Where templates are looked up: the site's first, then the theme's, file by file."""
     return site / "templates", theme_dir("templates")
+
+
+def template_files(site: Path) -> list[Path]:
+    """Every template file of the site's and the theme's folders."""
+    return [path for folder in template_folders(site) if folder.is_dir()
+            for path in sorted(folder.rglob("*")) if path.name.endswith(TEMPLATE_SUFFIXES) and path.is_file()]

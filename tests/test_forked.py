@@ -77,3 +77,32 @@ def test_a_child_asked_for_its_first_result_only_is_waited_for():
     gc.collect()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_child_no_longer_wanted_is_ended_not_waited_for():
+    import time
+
+    started = time.monotonic()
+    child = Forked(len, "ab", then=[(time.sleep, (60,))])
+    assert child.result(0) == 2
+    pid = child._pid
+    child.stop()  # the sleep is moot: ended, and reaped
+    assert time.monotonic() - started < 30
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    with pytest.raises(Unavailable):
+        child.result(1)
+    child.stop()  # (again: nothing to do)
+
+
+def test_a_child_still_busy_when_it_goes_is_ended():
+    import time
+
+    started = time.monotonic()
+    child = Forked(time.sleep, 60)
+    pid = child._pid
+    del child
+    gc.collect()
+    assert time.monotonic() - started < 30
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -73,3 +73,93 @@ def test_site_templates_keep_jinja_s_calls_context_functions_and_escaping(site):
     # dates are kept by type and value: a day is not the datetime of its midnight
     assert doc.findtext(".//p[@id='dates']").split() == [
         "2024-03-01T10:00:00+00:00", "2024-03-01", "10:00", "00:00", "2024-03-01T10:00:00+00:00"]  # the block as this template has it: base.html's
+
+
+def test_templates_compiled_ahead_are_what_the_render_loads(site, tmp_path):
+    """compile_templates compiles each template (the site's over the theme's) as a Renderer's
+    environment does: a build then loads every one it uses from the cache, writing none, and
+    makes the same bytes as a build that compiles them itself. One that does not compile is left
+    out (the render reports it where it is used)."""
+    import jinja2
+
+    from sitegen.build import plan_build
+    from sitegen.cache import CACHE_DIR, ArticleCache
+    from sitegen.config import load_config
+    from sitegen.render import FILTERS, Renderer, compile_templates
+    from sitegen.themes import TEMPLATE_SUFFIXES, template_folders
+
+    root = site({
+        "sitegen.yaml": "title: Ahead\nbase_url: https://example.org/\nsearch: false\n",
+        "content/a.md": article_md("First", "2024-03-01T10:00:00Z", tags="[Food, Rain]"),
+        "content/b.md": article_md("Second", "2024-03-02T10:00:00Z", tags="[Food]"),
+        "templates/listing.html": '{% extends "base.html" %}{% block content %}<p id="own">{{ heading }} {{ 3|number }}</p>{% endblock %}\n',
+        "templates/unused.html": "{% if %}broken{% endif %}\n",
+    })
+    config = load_config(root)
+    planned = plan_build(root, config, drafts=False, cache=ArticleCache(root, config, enabled=False))
+    renderer = Renderer(root, config, planned.plan, planned.build_time, {}, planned.messages)
+    assert set(renderer.env.filters) - set(jinja2.Environment().filters) == set(FILTERS)
+
+    names = {path.relative_to(folder).as_posix() for folder in template_folders(root) for path in folder.rglob("*")
+             if path.name.endswith(TEMPLATE_SUFFIXES)}
+    compiled = root / CACHE_DIR
+    assert compile_templates(template_folders(root), compiled) == len(names) - 1  # all but unused.html
+    made = {path: path.stat().st_mtime_ns for path in compiled.glob("templates-*/*.cache")}
+    assert len(made) == len(names) - 1
+
+    ahead = build(root, root / "public")
+    assert ahead.errors == 0, ahead.diagnostics
+    assert {path: path.stat().st_mtime_ns for path in compiled.glob("templates-*/*.cache")} == made
+    doc = lxml.html.parse(str(root / "public/tags/food/index.html")).getroot()
+    assert doc.findtext(".//p[@id='own']") == "Food 3"
+
+    itself = build(root, tmp_path / "itself", cache=False)  # (no compiled cache: each template compiled now)
+    assert itself.errors == 0
+    for path in (root / "public").rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (tmp_path / "itself" / path.relative_to(root / "public")).read_bytes(), path
+
+
+def test_the_build_s_child_compiles_templates_ahead_for_a_large_cold_build_only(site, tmp_path, monkeypatch):
+    """build.warm_templates (run in a child, as the build runs it: it lowers its own priority)
+    compiles when the content holds WARM_FROM articles or more and no compiled code is newer
+    than every template; a build whose child compiled (or was ended before it had) makes the
+    same bytes as one that compiled nothing ahead."""
+    import os
+    import shutil
+
+    import sitegen.build
+    from sitegen.build import warm_templates
+    from sitegen.cache import CACHE_DIR
+    from sitegen.forked import Forked
+    from sitegen.themes import template_files
+
+    root = site({
+        "sitegen.yaml": "title: Ahead\nbase_url: https://example.org/\nsearch: false\n",
+        **{f"content/{i}.md": article_md(f"Story {i}", f"2024-03-0{i}T10:00:00Z") for i in range(1, 4)},
+        "content/notes.txt.bak": "not an article",
+    })
+    compiled, content = root / CACHE_DIR, root / "content"
+
+    def warm() -> int:
+        return Forked(warm_templates, root, compiled, content).result()
+
+    theme = len(template_files(root))
+    assert warm() == 0 and not compiled.exists()  # 3 articles, fewer than WARM_FROM
+    monkeypatch.setattr(sitegen.build, "WARM_FROM", 3)  # (the forked child has it too)
+    assert warm() == theme
+    assert len(list(compiled.glob("templates-*/*.cache"))) == theme
+    assert warm() == 0  # compiled already
+    extra = root / "templates/extra.html"
+    extra.parent.mkdir()
+    extra.write_text("<p>{{ 1|number }}</p>\n")
+    later = max(path.stat().st_mtime_ns for path in compiled.glob("templates-*/*.cache")) + 10**9
+    os.utime(extra, ns=(later, later))
+    assert warm() == theme + 1  # a template newer than the compiled code: all compiled again
+
+    shutil.rmtree(compiled)
+    assert build(root, root / "public").errors == 0  # its child compiles ahead, or is ended first
+    assert build(root, tmp_path / "itself", cache=False).errors == 0
+    for path in (root / "public").rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (tmp_path / "itself" / path.relative_to(root / "public")).read_bytes(), path
