@@ -47,6 +47,7 @@ class BodyStore:
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._pending = False
+        self._reading = False  # a read transaction is open (see html)
 
     def _db(self) -> sqlite3.Connection:
         """This process's connection: one opened before a fork must not be used after it."""
@@ -55,6 +56,7 @@ class BodyStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._pid = os.getpid()
+            self._pending = self._reading = False
             self._conn.execute("CREATE TABLE IF NOT EXISTS bodies (digest BLOB PRIMARY KEY, html TEXT NOT NULL)")
         return self._conn
 
@@ -81,6 +83,7 @@ class BodyStore:
             return
         db = self._db()
         if not self._pending:
+            self.done_reading()
             db.execute("BEGIN")
             self._pending = True
         db.executemany("INSERT OR IGNORE INTO bodies VALUES (?, ?)", bodies)
@@ -94,7 +97,14 @@ class BodyStore:
         """The article's body, from the article or else from the store."""
         if article.body_html or not article.body_digest or self.path is None:
             return article.body_html
-        row = self._db().execute("SELECT html FROM bodies WHERE digest = ?", (article.body_digest,)).fetchone()
+        db = self._db()
+        if not self._pending and not self._reading:
+            # One read transaction for every body this process reads, until it writes or is done
+            # (done_reading): a statement on its own took the file's lock and looked for a hot
+            # journal each time (two stats, four fcntl calls): 0.17 s for 10,000 bodies, 0.08 s so.
+            db.execute("BEGIN")
+            self._reading = True
+        row = db.execute("SELECT html FROM bodies WHERE digest = ?", (article.body_digest,)).fetchone()
         if row is None:
             raise BuildError(f"{article.path}:{article.line}: its body is missing from {self.path}; "
                              "delete that file (or build with --no-cache) to parse every article again")
@@ -119,12 +129,20 @@ class BodyStore:
             return
         db = self._db()
         stale = {d for d in dropped if d not in digests}
+        self.done_reading()
         db.execute("BEGIN")
         db.executemany("DELETE FROM bodies WHERE digest = ?", ((d,) for d in stale))
         if db.execute("SELECT count(*) FROM bodies").fetchone()[0] > len(digests):
             db.executemany("DELETE FROM bodies WHERE digest = ?",
                            [(row[0],) for row in db.execute("SELECT digest FROM bodies") if row[0] not in digests])
         db.execute("COMMIT")
+
+    def done_reading(self) -> None:
+        """End the read transaction ``html`` holds: before this process writes, and when a build is
+        done with the bodies (another process may then write: a held read lock would keep it waiting)."""
+        if self._reading and self._conn is not None and self._pid == os.getpid():
+            self._conn.execute("COMMIT")
+        self._reading = False
 
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():

@@ -391,13 +391,16 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
     replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])),
                     planned.plan_problems)
-    written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
-                         key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),
-                         settle=lambda page, key: keys.settled(page, key, renderer.names_only), deps_of=keys.deps,
-                         record=tuple(keys.record) if keys.record else None, old=old,
-                         copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
-                         finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
-                         carried=carried)
+    try:
+        written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
+                             key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),
+                             settle=lambda page, key: keys.settled(page, key, renderer.names_only), deps_of=keys.deps,
+                             record=tuple(keys.record) if keys.record else None, old=old,
+                             copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
+                             finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
+                             carried=carried)
+    finally:
+        articles_cache.bodies.done_reading()  # (this process read bodies in one transaction: see BodyStore.html)
     clock.lap("search" if searched else "pages")
     record(out, scheduled.next_change)
     if cache:

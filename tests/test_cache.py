@@ -274,6 +274,35 @@ def test_loaded_articles_do_not_hold_their_bodies_but_the_store_does(root):
     assert all(a.body_digest for a in articles)
 
 
+def test_bodies_are_read_in_one_transaction_that_ends_before_a_write_and_with_the_build(root, tmp_path):
+    """A process reads the store in one read transaction (see BodyStore.html), yet writes to it
+    right after reading; and a build ends its reading, so another process (a second build beside
+    ``serve``) can write to the store at once, without waiting for a lock."""
+    import sqlite3
+
+    from sitegen.bodies import BODIES_FILE
+
+    config = load_config(root)
+    cache = ArticleCache(root, config)
+    articles = load(root, config, cache=cache).articles
+    first = cache.bodies.html(articles[0])
+    assert first and cache.bodies.html(articles[1])
+    other = sqlite3.connect(root / CACHE_DIR / BODIES_FILE, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        other.executescript("BEGIN EXCLUSIVE; COMMIT;")  # held: this process is reading
+    cache.bodies.add([(b"\1" * 16, "<p>added while reading</p>")])  # its own write ends its reading
+    cache.bodies.commit()
+    assert cache.bodies.html(articles[0]) == first
+    cache.bodies.done_reading()
+    other.executescript("BEGIN EXCLUSIVE; COMMIT;")  # free now
+    cache.bodies.close()
+
+    result = build(root, tmp_path / "out")
+    assert result.errors == 0
+    other.executescript("BEGIN EXCLUSIVE; DELETE FROM bodies WHERE digest = x'01'; COMMIT;")  # the build holds no lock
+    other.close()
+
+
 def test_a_template_reads_any_articles_body_from_the_store(root, tmp_path):
     """A theme may show whole articles in a listing: body_html comes from the store there too."""
     from lxml import html
