@@ -180,11 +180,17 @@ def _long_date(locale: str, day: date) -> str:
 def _long_datetime(locale: str, day: date, hour: int, minute: int, offset: str) -> str:
     """'4 July 2024, 14:30 UTC+02:00': the locale's long date and 24-hour time, joined by its
     own date-time pattern; the offset is written the same in every language."""
+    return _locale_id(locale).datetime_formats["medium"].replace("{1}", _long_date(locale, day)).replace(
+        "{0}", _clock(locale, hour, minute, offset))
+
+
+@lru_cache(maxsize=8192)
+def _clock(locale: str, hour: int, minute: int, offset: str) -> str:
+    """The time of ``_long_datetime``: kept apart, as a day's articles are at many times and a
+    time is on many days (an article page shows its own, nearly always a new pair)."""
     loc = _locale_id(locale)
     clock = format_time(time(hour, minute), loc.datetime_skeletons["Hm"].pattern, locale=loc)
-    if offset:
-        clock += f" UTC{offset[:3]}:{offset[3:]}"
-    return loc.datetime_formats["medium"].replace("{1}", _long_date(locale, day)).replace("{0}", clock)
+    return clock + f" UTC{offset[:3]}:{offset[3:]}" if offset else clock
 
 
 # -- catalogues ----------------------------------------------------------------------------
