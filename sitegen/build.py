@@ -239,8 +239,9 @@ def warm_templates(site: Path, compiled: Path, content: Path) -> int:
     build's child and at the lowest priority, so that it runs on a core the build leaves idle
     (while one process counts, pairs or plans) and each render process then loads the compiled
     code instead of compiling it again. Only when no compiled code is newer than every template
-    (a cold cache, or a template edited since), and for WARM_FROM article files or more: the
-    build waits for its child at its end. Returns how many were compiled."""
+    (a cold cache, or a template edited since), and for WARM_FROM article files or more (a
+    smaller build renders before this would be done). The build ends the child before it renders
+    (Forked.stop), done or not. Returns how many were compiled."""
     newest = max((path.stat().st_mtime_ns for path in template_files(site)), default=0)
     made = [path.stat().st_mtime_ns for path in compiled.glob("templates-*/*.cache")]
     if (made and max(made) >= newest) or not holds_articles(content, WARM_FROM):
