@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lxml.html
 import markupsafe
 import pytest
@@ -115,9 +117,7 @@ def test_templates_compiled_ahead_are_what_the_render_loads(site, tmp_path):
 
     itself = build(root, tmp_path / "itself", cache=False)  # (no compiled cache: each template compiled now)
     assert itself.errors == 0
-    for path in (root / "public").rglob("*"):
-        if path.is_file():
-            assert path.read_bytes() == (tmp_path / "itself" / path.relative_to(root / "public")).read_bytes(), path
+    assert_same_files(root / "public", tmp_path / "itself")
 
 
 def test_the_build_s_child_compiles_templates_ahead_for_a_large_cold_build_only(site, tmp_path, monkeypatch):
@@ -160,6 +160,11 @@ def test_the_build_s_child_compiles_templates_ahead_for_a_large_cold_build_only(
     shutil.rmtree(compiled)
     assert build(root, root / "public").errors == 0  # its child compiles ahead, or is ended first
     assert build(root, tmp_path / "itself", cache=False).errors == 0
-    for path in (root / "public").rglob("*"):
+    assert_same_files(root / "public", tmp_path / "itself")
+
+
+def assert_same_files(built: Path, other: Path) -> None:
+    """Each file of ``built`` has the same bytes in ``other``."""
+    for path in built.rglob("*"):
         if path.is_file():
-            assert path.read_bytes() == (tmp_path / "itself" / path.relative_to(root / "public")).read_bytes(), path
+            assert path.read_bytes() == (other / path.relative_to(built)).read_bytes(), path
