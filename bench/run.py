@@ -261,6 +261,28 @@ class SitegenTags(Sitegen):
             settings.write_text(text, encoding="utf-8")
 
 
+class SitegenLean(SitegenTags):
+    """sitegen-tags with templates that write what the peers' write (``bench/lean-templates``,
+    after the Hugo layouts in ../shared/peers: a heading, the body, a date, the bylines, the
+    section and tags, five related links; listings of title, summary and date, a page counter)
+    instead of the default theme's breadcrumbs, social and structured data, older and newer
+    links and numbered pagers: the engine's cost on the peers' markup. The pages still come in
+    sitegen's set (sitemaps, feeds in three formats), and a template this folder lacks is the
+    theme's."""
+
+    name = "sitegen-lean"
+    TEMPLATES = HERE / "lean-templates"
+
+    def __init__(self, archive: Path, venv: Path | None):
+        super().__init__(archive, venv)
+        for source in self.TEMPLATES.rglob("*.html"):
+            target = self.site / "templates" / source.relative_to(self.TEMPLATES)
+            text = source.read_bytes()
+            if not target.is_file() or target.read_bytes() != text:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(text)
+
+
 class Pelican(System):
     name = "pelican"
 
@@ -279,8 +301,8 @@ class Hugo(System):
         return [str(hugo_binary(self.venv)), "--source", str(self.site), "--destination", "public", "--quiet"]
 
 
-SYSTEMS = {"sitegen": Sitegen, "sitegen-tags": SitegenTags, "pelican": Pelican, "hugo": Hugo}
-OURS = ("sitegen", "sitegen-tags")
+SYSTEMS = {"sitegen": Sitegen, "sitegen-tags": SitegenTags, "sitegen-lean": SitegenLean, "pelican": Pelican, "hugo": Hugo}
+OURS = ("sitegen", "sitegen-tags", "sitegen-lean")
 
 
 def edit_one(system: System, run: int) -> tuple[Path, str]:
@@ -331,7 +353,7 @@ def run_once(system: System, n: int, case: str, run: int, timeout: float, trash:
 
 def summary(all_runs: list[Run]) -> str:
     lines = ["", f"{'system':12} {'N':>8} {'case':5} {'wall median':>11} {'min':>7} {'max':>7} {'CPU med':>8} "
-                 f"{'peak MB':>8} {'PSS MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer (tags)':>19}"]
+                 f"{'peak MB':>8} {'PSS MB':>8} {'pages':>9} {'ms/article':>10} {'sitegen/peer (tags, lean)':>26}"]
     groups: dict[tuple[str, int, str], list[Run]] = {}
     for r in all_runs:
         groups.setdefault((r.system, r.n, r.case), []).append(r)
@@ -340,11 +362,11 @@ def summary(all_runs: list[Run]) -> str:
         med = statistics.median(walls)
         ratios = {name: f"{statistics.median(r.wall for r in groups[(name, n, case)]) / med:.3f}"
                   for name in OURS if system not in OURS and (name, n, case) in groups}
-        ratio = " ".join(text if name == "sitegen" else f"(tags {text})" for name, text in ratios.items())
+        ratio = " ".join(text if name == "sitegen" else f"({name.split('-')[1]} {text})" for name, text in ratios.items())
         lines.append(f"{system:12} {n:>8} {case:5} {med:11.2f} {min(walls):7.2f} {max(walls):7.2f} "
                      f"{statistics.median(r.cpu for r in runs):8.2f} {max(r.rss_mb for r in runs):8.0f} "
                      f"{max(r.pss_mb for r in runs):8.0f} "
-                     f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>19}")
+                     f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>26}")
     return "\n".join(lines)
 
 
@@ -392,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     all_runs: list[Run] = []
     for n in (int(x) for x in args.sizes.split(",")):
         archive = args.work / f"archive-{n}"
-        formats = tuple(dict.fromkeys("sitegen" if s in OURS else s for s in systems))  # sitegen-tags reads sitegen's
+        formats = tuple(dict.fromkeys("sitegen" if s in OURS else s for s in systems))  # sitegen-tags and -lean read sitegen's
         prepare(archive, n, formats)
         builders = [SYSTEMS[name](archive, venv) for name in systems]
         trash = Trash(archive / ".trash")

@@ -1,4 +1,4 @@
-"""The side-by-side runner, with sitegen's two systems only (the peers need their own virtual
+"""The side-by-side runner, with sitegen's systems only (the peers need their own virtual
 environment): a small archive built cold and after an edit, the systems taking turns."""
 
 from __future__ import annotations
@@ -17,27 +17,43 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT.parent / "shared" / "peers"
 
 
-def runner_runs(work: Path, cases: str) -> list[dict]:
-    """The runs of bench/run.py on a 30-article archive in ``work``, two of each case, sitegen's two systems."""
+def runner_runs(work: Path, cases: str, systems: str = "sitegen,sitegen-tags,sitegen-lean") -> list[dict]:
+    """The runs of bench/run.py on a 30-article archive in ``work``, two of each case, sitegen's systems."""
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--sizes", "30", "--runs", "2",
-                           "--cases", cases, "--systems", "sitegen,sitegen-tags", "--work", str(work)],
+                           "--cases", cases, "--systems", systems, "--work", str(work)],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(next(work.glob("results-*.json")).read_text())
 
 
-def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
+def test_sitegen_s_three_systems_take_turns_on_one_archive(tmp_path):
     runs = runner_runs(tmp_path, "cold,edit")
-    assert [(r["system"], r["case"]) for r in runs] == [
-        ("sitegen", "cold"), ("sitegen-tags", "cold")] * 2 + [("sitegen", "edit"), ("sitegen-tags", "edit")] * 2
+    ours = ("sitegen", "sitegen-tags", "sitegen-lean")
+    assert [(r["system"], r["case"]) for r in runs] == [(name, "cold") for name in ours] * 2 + [
+        (name, "edit") for name in ours] * 2
     assert all(r["ok"] and r["pages"] > 30 and r["n"] == 30 for r in runs)
+    assert len({r["pages"] for r in runs if r["case"] == "cold"}) == 1  # the same page set
     archive = tmp_path / "archive-30"
-    tags = archive / "sitegen-tags"
-    assert (tags / "content").resolve() == (archive / "sitegen" / "content").resolve()  # the same articles
-    settings = yaml.safe_load((tags / "sitegen.yaml").read_text(encoding="utf-8"))
-    assert settings["related"] == {"title_weight": 0, "summary_weight": 0, "body_weight": 0, "tags_weight": 1}
-    assert {k: v for k, v in settings.items() if k != "related"} == yaml.safe_load(
-        (archive / "sitegen" / "sitegen.yaml").read_text(encoding="utf-8"))
+    for name in ours[1:]:
+        site = archive / name
+        assert (site / "content").resolve() == (archive / "sitegen" / "content").resolve()  # the same articles
+        settings = yaml.safe_load((site / "sitegen.yaml").read_text(encoding="utf-8"))
+        assert settings["related"] == {"title_weight": 0, "summary_weight": 0, "body_weight": 0, "tags_weight": 1}
+        assert {k: v for k, v in settings.items() if k != "related"} == yaml.safe_load(
+            (archive / "sitegen" / "sitegen.yaml").read_text(encoding="utf-8"))
+    # sitegen-lean's pages are in the peers' markup: an article page is its heading, body, footer
+    # and related links; the same links as sitegen-tags' page of the same article
+    lean, tags = archive / "sitegen-lean" / "public", archive / "sitegen-tags" / "public"
+    [page] = [p for p in lean.rglob("index.html") if p.parent.parent.parent.parent.parent == lean][:1]
+    lean_page = lxml.html.parse(str(page)).getroot()
+    tags_page = lxml.html.parse(str(tags / page.relative_to(lean))).getroot()
+    assert [e.tag for e in lean_page.find("body/main")] == ["article", "aside"]
+    assert lean_page.find("body/main/article/header/h2/a").get("href") == "/" + page.parent.relative_to(lean).as_posix() + "/"
+    assert not lean_page.xpath("//script") and tags_page.xpath("//script[@type='application/ld+json']")
+    def related(root):
+        return [a.get("href") for a in root.xpath("//aside//ul/li/a")]
+    assert related(lean_page) and related(lean_page) == related(tags_page)
+    assert len(lxml.html.tostring(lean_page)) < len(lxml.html.tostring(tags_page))
     # each edit was undone: the content is as generated
     edited = [p for p in (archive / "sitegen" / "content").rglob("*.md")
               if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
@@ -50,7 +66,7 @@ def test_sitegen_and_sitegen_tags_take_turns_on_one_archive(tmp_path):
 
 
 def test_each_add_run_adds_another_article_and_all_are_removed_at_the_end(tmp_path):
-    runs = runner_runs(tmp_path, "add")
+    runs = runner_runs(tmp_path, "add", "sitegen,sitegen-tags")
     assert [(r["system"], r["case"]) for r in runs] == [("sitegen", "add"), ("sitegen-tags", "add")] * 2
     assert all(r["ok"] for r in runs)
     content = tmp_path / "archive-30" / "sitegen" / "content"
