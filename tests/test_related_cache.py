@@ -315,11 +315,33 @@ def test_counting_across_processes_gives_what_one_process_gives(monkeypatch):
     articles = archive(90, 5)
     digests = [content_digest(a) for a in articles]
     one = count_words(articles, RELATED, digests)
-    monkeypatch.setattr(words, "PARALLEL_FROM", 10)  # a pool for 90 articles, as for a cold 10,000
+    monkeypatch.setattr(words, "PARALLEL_FROM", 10)  # counted across processes, as for a cold 10,000
     across = count_words(articles, RELATED, digests)
     assert across.counted == len(articles) == one.counted
     assert same_matrix(_tokenise(across, RELATED), _tokenise(one, RELATED))
     assert compute_related(articles, RELATED, across) == compute_related(articles, RELATED, one)
+
+
+def test_a_counting_child_that_fails_has_its_part_counted_in_the_parent(monkeypatch):
+    import os
+
+    from sitegen.indexes import words
+
+    articles = archive(90, 5)
+    digests = [content_digest(a) for a in articles]
+    one = count_words(articles, RELATED, digests)
+    parent, part = os.getpid(), words._count_part
+
+    def failing_in_a_child(bounds):
+        if os.getpid() != parent:
+            raise MemoryError("a child out of memory")  # (it ends with a failed status, unheard)
+        return part(bounds)
+
+    monkeypatch.setattr(words, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(words, "_count_part", failing_in_a_child)
+    across = count_words(articles, RELATED, digests)
+    assert across.counted == len(articles)
+    assert same_matrix(_tokenise(across, RELATED), _tokenise(one, RELATED))
 
 
 @pytest.mark.parametrize("kept_results", [False, True])
