@@ -275,9 +275,13 @@ class SitegenLean(SitegenTags):
 
     def __init__(self, archive: Path, venv: Path | None):
         super().__init__(archive, venv)
-        for source in self.TEMPLATES.rglob("*.html"):
-            target = self.site / "templates" / source.relative_to(self.TEMPLATES)
-            text = source.read_bytes()
+        folder = self.site / "templates"
+        wanted = {source.relative_to(self.TEMPLATES): source for source in self.TEMPLATES.rglob("*.html")}
+        for left in folder.rglob("*.html"):  # one no longer in bench/lean-templates
+            if left.relative_to(folder) not in wanted:
+                left.unlink()
+        for rel, source in wanted.items():  # written only when changed: a build compiles a changed one again
+            target, text = folder / rel, source.read_bytes()
             if not target.is_file() or target.read_bytes() != text:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(text)

@@ -54,6 +54,14 @@ def test_sitegen_s_three_systems_take_turns_on_one_archive(tmp_path):
         return [a.get("href") for a in root.xpath("//aside//ul/li/a")]
     assert related(lean_page) and related(lean_page) == related(tags_page)
     assert len(lxml.html.tostring(lean_page)) < len(lxml.html.tostring(tags_page))
+    # its templates are bench/lean-templates' and no others: one left from an older set goes
+    templates = archive / "sitegen-lean" / "templates"
+    (templates / "gone.html").write_text("{{ 1 }}", encoding="utf-8")
+    runner = _load_runner()
+    runner.SitegenLean(archive, None)
+    source = ROOT / "bench" / "lean-templates"
+    assert sorted(p.relative_to(templates) for p in templates.rglob("*.html")) == sorted(
+        p.relative_to(source) for p in source.rglob("*.html"))
     # each edit was undone: the content is as generated
     edited = [p for p in (archive / "sitegen" / "content").rglob("*.md")
               if "added to this article by the benchmark" in p.read_text(encoding="utf-8")]
