@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +67,16 @@ class Run:
     pages: int
     ok: bool
     pss_mb: float = float("nan")  # all the build's processes together (shared pages counted once)
+    stages: dict[str, float] = field(default_factory=dict)  # sitegen's seconds per stage (--timings)
+
+
+STAGES = re.compile(r"^stages: ([^;\n]*)", re.M)  # sitegen build --timings: "stages: load 1.28 s, indexes 1.51 s, …; …"
+
+
+def stages_of(output: str) -> dict[str, float]:
+    """The seconds of each stage that ``sitegen build --timings`` printed last in ``output`` (none for a peer)."""
+    found = STAGES.findall(output)
+    return {name: float(seconds) for name, seconds in re.findall(r"(\w+) ([\d.]+) s", found[-1])} if found else {}
 
 
 def peers_venv(work: Path) -> Path:
@@ -237,7 +248,7 @@ class Sitegen(System):
     name = "sitegen"
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "sitegen", "build", str(self.site), "-o", str(self.output), "-q"]
+        return [sys.executable, "-m", "sitegen", "build", str(self.site), "-o", str(self.output), "-q", "--timings"]
 
 
 class SitegenTags(Sitegen):
@@ -349,9 +360,10 @@ def run_once(system: System, n: int, case: str, run: int, timeout: float, trash:
         restore[0].write_text(restore[1], encoding="utf-8")
     if not ok:
         print(f"  {system.name} {case} failed:\n{out}", flush=True)
-    result = Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok, pss)
+    result = Run(system.name, n, case, wall, cpu, rss, count_pages(system.output), ok, pss, stages_of(out))
+    stages = "".join(f" {name} {seconds:.2f}" for name, seconds in result.stages.items())
     print(f"  {system.name:12} N={n:<8} {case:5} {wall:8.2f} s wall {cpu:8.2f} s CPU {rss:8.0f} MB "
-          f"{pss:8.0f} MB PSS {result.pages:>9} pages", flush=True)
+          f"{pss:8.0f} MB PSS {result.pages:>9} pages" + (f"  (stages:{stages})" if stages else ""), flush=True)
     return result
 
 
@@ -371,7 +383,23 @@ def summary(all_runs: list[Run]) -> str:
                      f"{statistics.median(r.cpu for r in runs):8.2f} {max(r.rss_mb for r in runs):8.0f} "
                      f"{max(r.pss_mb for r in runs):8.0f} "
                      f"{runs[-1].pages:>9} {1000 * med / n:10.3f} {ratio:>26}")
-    return "\n".join(lines)
+    return "\n".join(lines + stage_table(groups))
+
+
+def stage_table(groups: dict[tuple[str, int, str], list[Run]]) -> list[str]:
+    """Where sitegen's time went: the median seconds of each stage its builds reported (the
+    stages a case has: a build that finds nothing changed has load and unchanged)."""
+    timed_groups = {key: runs for key, runs in groups.items() if all(r.stages for r in runs)}
+    if not timed_groups:
+        return []
+    names = list(dict.fromkeys(name for runs in timed_groups.values() for r in runs for name in r.stages))
+    lines = ["", "sitegen's stages (median seconds; sitegen build --timings):",
+             f"{'system':12} {'N':>8} {'case':5} " + " ".join(f"{name:>9}" for name in names)]
+    for (system, n, case), runs in timed_groups.items():
+        cells = [statistics.median(r.stages[name] for r in runs) if all(name in r.stages for r in runs) else None
+                 for name in names]
+        lines.append(f"{system:12} {n:>8} {case:5} " + " ".join(f"{'':>9}" if c is None else f"{c:9.2f}" for c in cells))
+    return lines
 
 
 def prepare(archive: Path, n: int, formats: tuple[str, ...]) -> None:

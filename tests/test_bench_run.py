@@ -33,6 +33,11 @@ def test_sitegen_s_three_systems_take_turns_on_one_archive(tmp_path):
         (name, "edit") for name in ours] * 2
     assert all(r["ok"] and r["pages"] > 30 and r["n"] == 30 for r in runs)
     assert len({r["pages"] for r in runs if r["case"] == "cold"}) == 1  # the same page set
+    # each build's stages as it reported them (--timings): a cold build has all four, within its wall time
+    for r in runs:
+        stages = r["stages"]
+        assert list(stages)[:4] == ["load", "indexes", "plan", "pages"], r
+        assert all(seconds >= 0 for seconds in stages.values()) and sum(stages.values()) <= r["wall"], r
     archive = tmp_path / "archive-30"
     for name in ours[1:]:
         site = archive / name
