@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import jinja2
+import jinja2.compiler
+import jinja2.nodes
 import jinja2.runtime
 import markupsafe
 from markupsafe import Markup
@@ -34,7 +36,9 @@ PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the sa
 ROWS_KEPT = 50_000      # listing rows kept (about 1 KB each): a million articles' rows would fill a worker
 URLS_KEPT = 100_000     # url_for results kept: one per article and path, bounded the same way
 DATES_KEPT = 100_000    # date filter results kept: a few per article, bounded the same way
-TERM_NAMES = frozenset(("kind", "slug", "name"))  # what names a term; anything else of it is read from its members
+TERM_NAMES = frozenset(("kind", "slug", "name"))
+TERM_NAME = "_sitegen_Term"  # the Term class in compiled templates' globals
+ESCAPE_TEXT_NAME = "_sitegen_escape_text"  # MarkupSafe's escaping of a str, in compiled templates' globals  # what names a term; anything else of it is read from its members
 
 
 class SiteView:
@@ -122,6 +126,8 @@ class _Template(jinja2.Template):
     def _from_namespace(cls, environment: jinja2.Environment, namespace: Any, globals: Any) -> jinja2.Template:
         if namespace.get("escape") is markupsafe.escape:
             namespace["escape"] = _escape
+        namespace[TERM_NAME] = Term  # (see _CodeGenerator.visit_Getattr)
+        namespace[ESCAPE_TEXT_NAME] = _escape_text  # (see _CodeGenerator._output_child_pre)
         return super()._from_namespace(environment, namespace, globals)  # type: ignore[misc]
 
 
@@ -146,6 +152,76 @@ class _Context(jinja2.runtime.Context):
             return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
 
 
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    """Jinja's code generator, but a call of a name with plain arguments (``url_for(article)``,
+    ``_("Related")``, ``row(item, 3)``: some 35 calls a page) calls the function itself when it is
+    one of the renderer's own (``plain_ids``, see _Context), and through ``context.call`` as
+    Jinja does otherwise: ``(t(a) if id(t := f) in environment.plain_ids else context.call(t, a))``,
+    the name read once, into a temporary of its own."""
+
+    @jinja2.compiler.optimizeconst
+    def visit_Call(self, node: jinja2.nodes.Call, frame: jinja2.compiler.Frame, forward_caller: bool = False) -> None:
+        if (node.dyn_args or node.dyn_kwargs or forward_caller or self.environment.is_async or self.environment.sandboxed
+                or not isinstance(node.node, jinja2.nodes.Name)
+                or any(jinja2.compiler.is_python_keyword(kwarg.key) for kwarg in node.kwargs)):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        called = self.temporary_identifier()
+        self.write(f"({called}(")
+        for i, arg in enumerate([*node.args, *node.kwargs]):
+            if i:
+                self.write(", ")
+            self.visit(arg, frame)
+        self.write(f") if id({called} := ")
+        self.visit(node.node, frame)
+        self.write(f") in environment.plain_ids else context.call({called}")
+        extra = {"_loop_vars": "_loop_vars"} if frame.loop_frame else {}
+        if frame.block_frame:
+            extra["_block_vars"] = "_block_vars"
+        self.signature(node, frame, extra or None)
+        self.write("))")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._outputs: list[str] = []  # the temporaries of the outputs being written (see _output_child_pre)
+
+    def _output_child_pre(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any) -> None:
+        """``{{ x }}`` written out as ``(escape_text(t) if type(t := x) is str else escape(t))``: a
+        string escaped by MarkupSafe's C code in line, for output only (joined into the page,
+        never read as markup), without a call of ``_escape`` and a Markup made of each. Anything
+        else, and any other way of writing, as Jinja does."""
+        if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape or finalize.src is not None or _escape_text is None:
+            self._outputs.append("")
+            super()._output_child_pre(node, frame, finalize)
+            return
+        value = self.temporary_identifier()
+        self._outputs.append(value)
+        self.write(f"({ESCAPE_TEXT_NAME}({value}) if type({value} := ")
+
+    def _output_child_post(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any) -> None:
+        value = self._outputs.pop()
+        if not value:
+            super()._output_child_post(node, frame, finalize)
+            return
+        self.write(f") is str else escape({value}))")
+
+    @jinja2.compiler.optimizeconst
+    def visit_Getattr(self, node: jinja2.nodes.Getattr, frame: jinja2.compiler.Frame) -> None:
+        """``x.name`` read by Python's getattr in line, and by ``environment.getattr`` (see
+        _Environment) only where that finds nothing or has more to do (a term's members, an
+        article's body): ``(v if (v := getattr(t := x, 'name', missing)) is not missing and type(t)
+        is not Term else environment.getattr(t, 'name'))``, the same value or error as Jinja's,
+        for Jinja's tries Python's getattr first too. About 100 a page, each a call less."""
+        if self.environment.is_async or self.environment.sandboxed or node.attr == "body_html":
+            super().visit_Getattr(node, frame)
+            return
+        owner, value = self.temporary_identifier(), self.temporary_identifier()
+        self.write(f"({value} if ({value} := getattr({owner} := ")
+        self.visit(node.node, frame)
+        self.write(f", {node.attr!r}, missing)) is not missing and type({owner}) is not {TERM_NAME} "
+                   f"else environment.getattr({owner}, {node.attr!r}))")
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, but an article's ``body_html`` comes from the body store when the
     article does not hold it: any template (a listing of whole articles too) reads it as it is.
@@ -157,8 +233,10 @@ class _Environment(jinja2.Environment):
 
     bodies: BodyStore = NO_BODIES
     plain_calls: frozenset[Callable[..., Any]] = frozenset()
+    plain_ids: frozenset[int] = frozenset()  # the ids of plain_calls' functions as templates see them (see _CodeGenerator)
     members_read = False
     context_class = _Context
+    code_generator_class = _CodeGenerator
     template_class = _Template
 
     def __init__(self, **options: Any):
@@ -283,12 +361,15 @@ class Renderer:
                                 site_feeds=list(plan.feeds), row=self.row, cached=self.cached,
                                 nav_paths=frozenset(item.url for item in plan.nav),
                                 index_paths=frozenset(item.url for item in plan.indexes))
-        self.env.plain_calls = frozenset((self.message, self.url_for, self.row, self.cached, self.absolute_url,
-                                          self.messages.month_names, self.messages.month_year))
+        plain = ("_", "url_for", "row", "cached", "absolute_url", "month_names", "month_year")
+        self.env.plain_calls = frozenset(self.env.globals[name] for name in plain)
+        # the very objects in the globals (each reading of self.url_for makes another): held by plain_calls
+        self.env.plain_ids = frozenset(id(self.env.globals[name]) for name in plain)
         self._rows: dict[tuple[str, int, bool], tuple[Markup, bool]] = {}  # (see _partial)
         self._partials: dict[tuple, tuple[Markup, bool]] = {}  # cached() partials by their name and values
         self._messages: dict[tuple, Markup] = {}  # messages by their arguments
-        self._urls: dict[Any, str] = {}      # url_for of site paths, and of articles, terms and stories (see _frozen)
+        self._urls: dict[Any, str] = {}      # url_for of site paths, terms and stories (see _frozen)
+        self._article_urls: dict[str, str] = {}  # url_for of articles, by their paths
         self._dates: dict[tuple, str] = {}   # the date filters' results by type, value and format
 
     def message(self, msgid: str, count: int | None = None, **values: Any) -> Markup:
@@ -302,20 +383,38 @@ class Renderer:
         """The ``date`` filter (see i18n.Messages.date), in the site's zone. Kept by its arguments:
         an article's date is shown on its page and in every list of it, and formatting one took
         a seventh of rendering an article page. The type is part of the key (a date is not the
-        datetime of its midnight); equal instants in any zone show the same in the site's zone."""
-        return _kept(self._dates, DATES_KEPT, (type(value), value, fmt), self.messages.date, value, fmt, self.zone)
+        datetime of its midnight); equal instants in any zone show the same in the site's zone.
+        Looked up here before ``_kept`` is called: the filters run about 15 times a page."""
+        key = (type(value), value, fmt)
+        try:
+            return self._dates[key]
+        except (KeyError, TypeError):
+            return _kept(self._dates, DATES_KEPT, key, self.messages.date, value, fmt, self.zone)
 
     def isodate(self, value: Any) -> str:
-        """The ``isodate`` filter: ISO 8601, a datetime in the site's zone."""
-        return _kept(self._dates, DATES_KEPT, (type(value), value, None), self._isodate, value)
+        """The ``isodate`` filter: ISO 8601, a datetime in the site's zone (kept as ``date``)."""
+        key = (type(value), value, None)
+        try:
+            return self._dates[key]
+        except (KeyError, TypeError):
+            return _kept(self._dates, DATES_KEPT, key, self._isodate, value)
 
     def _isodate(self, value: Any) -> str:
         return (value.astimezone(self.zone) if isinstance(value, datetime) else value).isoformat()
 
     def url_for(self, target: Any) -> str:
-        """The URL of an article or a site path, under the site's base path."""
+        """The URL of an article or a site path, under the site's base path. Kept: a site path by
+        itself, an article by its path (``_article_urls``: looked up without making a key, about
+        20 times a page), a term or story by what names it (see _frozen)."""
         kind = type(target)
-        key = target if kind is str else _frozen(target) if kind in (Article, Term, Story) else None
+        if kind is Article:
+            made = self._article_urls.get(target.path)
+            if made is None:
+                if len(self._article_urls) >= URLS_KEPT:
+                    self._article_urls.clear()
+                made = self._article_urls[target.path] = self._url_for(target)
+            return made
+        key = target if kind is str else _frozen(target) if kind in (Term, Story) else None
         if key is not None:
             return _kept(self._urls, URLS_KEPT, key, self._url_for, target)
         return self._url_for(target)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import lxml.html
@@ -75,6 +77,118 @@ def test_site_templates_keep_jinja_s_calls_context_functions_and_escaping(site):
     # dates are kept by type and value: a day is not the datetime of its midnight
     assert doc.findtext(".//p[@id='dates']").split() == [
         "2024-03-01T10:00:00+00:00", "2024-03-01", "10:00", "00:00", "2024-03-01T10:00:00+00:00"]  # the block as this template has it: base.html's
+
+
+class Unhashable:
+    """A callable object that cannot be hashed (it defines __eq__ alone)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unhashable)
+
+    def __call__(self, value: object) -> str:
+        return f"unhashable({value})"
+
+
+CALLS = """\
+{%- macro twice(x) %}{{ plain(x) }}{{ plain(x) }}{% endmacro -%}
+{%- set own = plain -%}
+<p>{{ plain("a") }} {{ plain(value, suffix="!") }} {{ own("b") }} {{ twice("c") }}</p>
+<p>{{ needs_context("d") }} {{ other("e") }} {{ odd(7) }} {{ plain(*["f"]) }} {{ plain("g", **{"suffix": "?"}) }}</p>
+<p>{{ keyword(class="h") }} {{ stops() is undefined }}</p>
+{%- for item in items %}<i>{{ plain(item) }} {{ needs_context(item) }} {{ loop.cycle("x", "y") }}</i>{% endfor -%}
+{% block inner %}<b>{{ plain(value) }} {{ needs_context(value) }}</b>{% endblock %}
+"""
+
+
+def test_calls_of_plain_functions_give_what_jinja_s_calls_give(tmp_path):
+    """The renderer's environment compiles a call of a name to call a plain function (one of
+    ``plain_ids``) itself and anything else through the context, as Jinja does: in macros, loops
+    and blocks, with a function bound to another name, with * and ** arguments, Python keywords,
+    context functions, unhashable callables and a callable that stops an iteration; an
+    undefined name still fails as it does in Jinja."""
+    import jinja2
+
+    from sitegen.render import _environment
+
+    (tmp_path / "calls.html").write_text(CALLS, encoding="utf-8")
+    (tmp_path / "missing.html").write_text("{{ nowhere(1) }}", encoding="utf-8")
+    calls: list[str] = []
+
+    def plain(value: object, suffix: str = "") -> str:
+        calls.append(sys._getframe(1).f_code.co_name)  # the template's own code, or Context.call
+        return f"<{value}{suffix}>"
+
+    @jinja2.pass_context
+    def needs_context(context: jinja2.runtime.Context, value: object) -> str:
+        return f"{value}@{context['value']}"
+
+    def stops() -> str:
+        raise StopIteration
+
+    values = {"plain": plain, "needs_context": needs_context, "other": str.upper, "odd": Unhashable(),
+              "keyword": lambda **kw: kw["class"], "stops": stops, "value": "v & w", "items": [1, 2]}
+    ours = _environment((tmp_path,), None)
+    ours.globals.update(values)
+    ours.plain_calls = frozenset((plain,))
+    ours.plain_ids = frozenset((id(plain),))
+    jinjas = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), autoescape=True, undefined=jinja2.StrictUndefined,
+                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    jinjas.globals.update(values)
+    source = ours.compile(CALLS, "calls.html", raw=True)
+    assert re.search(r"\((t_\d+)\(.*\) if id\(\1 := .*l_0_plain.*\) in environment.plain_ids else context.call\(\1, ", source)
+    made = ours.get_template("calls.html").render()
+    direct = calls[:]
+    assert made == jinjas.get_template("calls.html").render()
+    assert "&lt;v &amp; w!&gt;" in made and "unhashable(7)" in made and "<i>&lt;1&gt; 1@v &amp; w x</i>" in made
+    assert calls[len(direct):] == ["call"] * 10  # every call of plain through Jinja's Context.call …
+    assert len(direct) == 10 and direct.count("call") == 2  # … and ours directly, but for f(*args) and f(**kwargs)
+    with pytest.raises(jinja2.UndefinedError):
+        ours.get_template("missing.html").render()
+
+
+class Holder:
+    """An object whose attributes templates read: text, markup, numbers, None, a property."""
+
+    def __init__(self) -> None:
+        self.text, self.markup, self.number, self.nothing = "a < b & 'c'", Markup("<b>bold</b>"), 7, None
+        self.sub = Text("<sub>class</sub>")
+
+    @property
+    def shown(self) -> Shown:
+        return Shown()
+
+
+READS = """\
+<p>{{ holder.text }} {{ holder.markup }} {{ holder.number }} {{ holder.nothing }} {{ holder.sub }} {{ holder.shown }}</p>
+<p>{{ mapping.key }} {{ mapping["key"] }} {{ holder.missing is defined }} {{ mapping.missing is defined }} {{ holder.text.upper() }}</p>
+<p>{{ "<lit>" }} {{ holder.text ~ "<" }} {{ (holder.text ~ "<")|safe }} {{ holder.number + 1 }} {{ [holder.text]|join(", ") }}</p>
+{% set kept %}{{ holder.text }}{% endset %}<p>{{ kept }} {{ kept|length }}</p>
+{% for item in items %}<i>{{ loop.index }} {{ item.text }}</i>{% endfor %}
+{% autoescape false %}<p>{{ holder.text }} {{ holder.markup }}</p>{% endautoescape %}
+"""
+
+
+def test_reads_and_outputs_give_what_jinja_s_give(tmp_path):
+    """The renderer's environment reads ``x.name`` by Python's getattr in line and escapes a
+    string output in line: the same bytes as Jinja's for attributes of every kind, items of a
+    mapping, missing names, blocks kept by ``set`` and text without escaping."""
+    import jinja2
+
+    from sitegen.render import _environment
+
+    (tmp_path / "reads.html").write_text(READS, encoding="utf-8")
+    (tmp_path / "missing.html").write_text("{{ holder.missing }}", encoding="utf-8")
+    values = {"holder": Holder(), "mapping": {"key": "<v>"}, "items": [Holder(), Holder()]}
+    ours = _environment((tmp_path,), None)
+    jinjas = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), autoescape=True, undefined=jinja2.StrictUndefined,
+                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    source = ours.compile(READS, "reads.html", raw=True)
+    assert "environment.getattr(l_0_holder" not in source  # read in line
+    made = ours.get_template("reads.html").render(values)
+    assert made == jinjas.get_template("reads.html").render(values)
+    assert "a &lt; b &amp; &#39;c&#39; <b>bold</b> 7 None &lt;sub&gt;class&lt;/sub&gt; <em>shown</em>" in made
+    with pytest.raises(jinja2.UndefinedError):
+        ours.get_template("missing.html").render(values)
 
 
 def test_templates_compiled_ahead_are_what_the_render_loads(site, tmp_path):
