@@ -270,6 +270,28 @@ def test_without_related_pages_article_pages_show_the_same_related_articles(out,
     assert shown >= len(ARTICLES)  # not vacuous: every article page lists some
 
 
+def test_an_article_page_shows_the_head_of_its_related_page_s_list(tmp_path):
+    """An article page shows ``related.count`` entries (1 here) of the list its related page shows whole
+    (every explicit reference, then the best computed matches), made only so far."""
+    out = built_archive(tmp_path / "site", "related:\n  count: 1\n  min_score: 0.01\n")
+
+    def listed(doc, path: str, text: str) -> list[str]:  # each entry's link, or its text when unresolved
+        return [(li.xpath(".//a/@href") or [" ".join(li.xpath(text)[0].text_content().split())])[0]
+                for li in doc.xpath(path)]
+
+    cut = 0
+    for related in sorted(out.glob("20*/*/*/*/related/index.html")):
+        page, related_doc = related.parent.parent / "index.html", lxml.html.parse(str(related)).getroot()
+        shown = listed(lxml.html.parse(str(page)).getroot(), "//aside[@class='related']//li", ".")
+        whole = listed(related_doc, "//ol[@class='match-list']/li", ".//h2")
+        explicit = len(related_doc.xpath("//ol[@class='match-list']/li[contains(@class,'match--explicit')]"))
+        assert shown == whole[:max(1, explicit)], page
+        cut += len(whole) > len(shown)
+    assert cut >= 3  # not vacuous: most lists are longer than their article page shows
+    a3 = listed(parse(out, A3), "//aside[@class='related']//li", ".")
+    assert a3[0] == A1 and a3[1] == "No such story"  # its two references first, the second unresolved
+
+
 def test_article_pages_of_the_plan_keep_only_their_article_until_used(tmp_path):
     """The plan holds every page at once: an article page's terms, trails, related list and
     structured data are made where it is keyed and rendered, from ``Page.more``, and are then

@@ -244,6 +244,9 @@ def test_related_lists_kept_as_arrays_read_as_a_mapping_of_matches():
     assert "content/nowhere.md" not in related and related.get("content/nowhere.md", ()) == ()
     with pytest.raises(KeyError):
         related["content/nowhere.md"]
+    # matches() makes them one by one, as asked for: the first alone, or none for an article without
+    assert all(next(related.matches(p)) == plain[p][0] and tuple(related.matches(p)) == plain[p] for p in plain)
+    assert list(related.matches("content/nowhere.md")) == []
     assert dict(related.scored()) == {p: [(m.article.path, m.score) for m in ms] for p, ms in plain.items()}
     # what page keys read: what pages show of each match (the score as the plan rounds it), no Match made
     assert {p: related.shown(p) for p in related} == {p: ([m.article for m in ms], [round(m.score * 100) for m in ms],

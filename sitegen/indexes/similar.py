@@ -442,15 +442,24 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         self._row = {self._arts[i].path: i for i in np.flatnonzero(np.diff(indptr)).tolist()}
 
     def __getitem__(self, path: str) -> tuple[Match, ...]:
-        i = self._row[path]
+        if path not in self._row:
+            raise KeyError(path)
+        return tuple(self.matches(path))
+
+    def matches(self, path: str) -> Iterator[Match]:
+        """``path``'s matches, best first, each made as it is asked for (none when it has none): an
+        article page of the default settings shows 5 of the 20 its related page lists, and making
+        a Match (its shared tags and words) was most of the cost of its related links."""
+        i = self._row.get(path)
+        if i is None:
+            return
         span = self._span(i)
         mine = tag_map(self._arts[i].tags)
-        matches = []
-        for j, score, shown in zip(self._cols[span].tolist(), self._scores[span].tolist(), self._shown_words(span)):
+        vocab = self._vocab
+        for j, score, shown in zip(self._cols[span].tolist(), self._scores[span].tolist(), self._words[span].tolist()):
             other = self._arts[j]
             tags = tuple([t for key, t in tag_map(other.tags).items() if key in mine]) if mine else ()
-            matches.append(Match(other, score, shown, tags))
-        return tuple(matches)
+            yield Match(other, score, tuple([vocab[w] for w in shown if w >= 0]), tags)
 
     def shown(self, path: str, limit: int | None = None) -> tuple[list[Article], list[int], list[tuple[str, ...]]]:
         """What pages show of ``path``'s matches (the first ``limit`` of them), for page keys,

@@ -141,9 +141,7 @@ class _Planner:
     def article_refs(self, article: Article) -> dict[str, Any]:
         """What an article page's context is made of besides the article and its URL: its terms,
         related list and story."""
-        related = self.related_links(article)
-        return {**self._terms_and_story(article),
-                "related": related[: max(self.config.related.count, sum(r.explicit for r in related))]}
+        return {**self._terms_and_story(article), "related": self.related_links(article, self.config.related.count)}
 
     def article_inputs(self, article: Article) -> dict[str, Any]:
         """What ``article_refs`` is made from, for the page key (the code that makes the rest of the
@@ -207,17 +205,21 @@ class _Planner:
             "related_url": self.urls.related(url) if self.kinds.related else None,
         }
 
-    def related_links(self, article: Article) -> list[RelatedLink]:
+    def related_links(self, article: Article, shows: int | None = None) -> list[RelatedLink]:
         """Explicit references first (resolved or not), then computed matches not already listed.
         Made where a page that shows them (the article's page, its related page) is rendered, and
-        not kept: a million articles' lists would stay in every process that renders."""
+        not kept: a million articles' lists would stay in every process that renders. ``shows``:
+        only the first ones a page showing that many shows (an article page: every explicit
+        reference, and computed matches up to ``shows`` in all), the matches made only so far."""
         links = [RelatedLink(item.article, item.text, True) for item in self.ix.related.get(article.path, ())
                  if item.article is None or item.article.path in self.article_urls]
         seen = {link.article.path for link in links if link.article}
         # the related page lists `listed`; without it only the article page's `count` is shown
         limit = max(self.config.related.listed if self.kinds.related else self.config.related.count,
                     len(self.ix.related.get(article.path, ())))
-        for match in self.ix.similar.get(article.path, ()):
+        if shows is not None:
+            limit = min(limit, max(shows, len(links)))
+        for match in self.ix.similar.matches(article.path):
             if len(links) >= limit:
                 break
             if match.article.path not in seen and match.article.path in self.article_urls:
