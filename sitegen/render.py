@@ -377,7 +377,10 @@ class Renderer:
         its arguments: most repeat on page after page ('4 min read', the footer's date). A value's
         type is part of the key: Markup('<b>') is not '<b>'."""
         key = (msgid, count, *((name, type(value), value) for name, value in values.items())) if values else (msgid, count)
-        return _kept(self._messages, MESSAGES_KEPT, key, self.messages.markup, msgid, count, **values)
+        try:
+            return self._messages[key]
+        except (KeyError, TypeError):
+            return _kept(self._messages, MESSAGES_KEPT, key, self.messages.markup, msgid, count, **values)
 
     def date(self, value: Any, fmt: str = "medium") -> str:
         """The ``date`` filter (see i18n.Messages.date), in the site's zone. Kept by its arguments:
@@ -444,8 +447,12 @@ class Renderer:
     def row(self, article: Article, level: int = 2, show_section: bool = True) -> Markup:
         """An article's entry in listings (``partials/article_row.html``), rendered once per build and
         reused: an article is listed on a dozen pages (home, section, tags, author, dates, related)."""
-        return self._read(_kept(self._rows, ROWS_KEPT, (article.path, level, show_section), self._partial,
-                                "partials/article_row.html", {"row": article, "row_level": level, "show_section": show_section}))
+        key = (article.path, level, show_section)
+        made = self._rows.get(key)  # (looked up first: the partial's values are made only to render it)
+        if made is None:
+            made = _kept(self._rows, ROWS_KEPT, key, self._partial, "partials/article_row.html",
+                         {"row": article, "row_level": level, "show_section": show_section})
+        return self._read(made)
 
     def cached(self, name: str, **values: Any) -> Markup:
         """Templates' ``cached(name, **values)``, like Hugo's ``partialCached``: the partial ``name``
