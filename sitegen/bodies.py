@@ -37,6 +37,16 @@ def digest_of(article: Article) -> bytes:
     return article.body_digest or body_digest(article.body_html)
 
 
+_process = [os.getpid()]  # this process's id, made anew in a forked child: os.getpid() is a system call
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _process.__setitem__(0, os.getpid()))
+
+
+def _pid() -> int:
+    """This process's id, without a system call (html() asks it for every body a page reads)."""
+    return _process[0] if hasattr(os, "register_at_fork") else os.getpid()
+
+
 class BodyStore:
     """Bodies by digest. ``BodyStore(None)`` holds nothing: articles keep their bodies (no cache);
     a store not ``writable`` (``sitegen check``) is only read: newly parsed articles keep theirs."""
@@ -51,11 +61,11 @@ class BodyStore:
 
     def _db(self) -> sqlite3.Connection:
         """This process's connection: one opened before a fork must not be used after it."""
-        if self._conn is None or self._pid != os.getpid():
+        if self._conn is None or self._pid != _pid():
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._pid = os.getpid()
+            self._pid = _pid()
             self._pending = self._reading = False
             self._conn.execute("CREATE TABLE IF NOT EXISTS bodies (digest BLOB PRIMARY KEY, html TEXT NOT NULL)")
         return self._conn
@@ -140,12 +150,12 @@ class BodyStore:
     def done_reading(self) -> None:
         """End the read transaction ``html`` holds: before this process writes, and when a build is
         done with the bodies (another process may then write: a held read lock would keep it waiting)."""
-        if self._reading and self._conn is not None and self._pid == os.getpid():
+        if self._reading and self._conn is not None and self._pid == _pid():
             self._conn.execute("COMMIT")
         self._reading = False
 
     def close(self) -> None:
-        if self._conn is not None and self._pid == os.getpid():
+        if self._conn is not None and self._pid == _pid():
             self._conn.close()
         self._conn = None
 

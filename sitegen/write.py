@@ -580,11 +580,29 @@ def _compare_or_stage(rel: str, key: bytes | None, data: bytes, entry: Entry | N
     else:
         target = f"{stage}/{rel}"
         _parent(target, made)
-    with open(target, "wb") as file:
-        file.write(data)
-        file.flush()
-        st = os.fstat(file.fileno())  # the time of the last write: renames and hard links keep it
+    st = _write_new(target, data)
     return Entry(key, digest, st.st_size, st.st_mtime_ns, deps), NEW
+
+
+WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _write_new(target: str, data: bytes) -> os.stat_result:
+    """Write ``data`` as the file ``target``; its stat after the write (the time of the last write:
+    renames and hard links keep it). By the file descriptor, unbuffered: Python's file object
+    asked the kernel for the file's block size, whether it is a terminal and where it stands
+    (fstat, ioctl, lseek) before each write, 45,000 calls in a cold build at 10,000 articles."""
+    fd = os.open(target, WRITE_FLAGS, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            if not written:  # (a regular file takes every byte, or fails with the reason)
+                raise OSError(f"could not write {target}")
+            view = view[written:]
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path, flat: bool) -> Ledger:
