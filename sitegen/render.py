@@ -36,9 +36,9 @@ PARTIALS_KEPT = 20_000  # cached() partials kept by their values; bounded the sa
 ROWS_KEPT = 50_000      # listing rows kept (about 1 KB each): a million articles' rows would fill a worker
 URLS_KEPT = 100_000     # url_for results kept: one per article and path, bounded the same way
 DATES_KEPT = 100_000    # date filter results kept: a few per article, bounded the same way
-TERM_NAMES = frozenset(("kind", "slug", "name"))
+TERM_NAMES = frozenset(("kind", "slug", "name"))  # what names a term; anything else of it is read from its members
 TERM_NAME = "_sitegen_Term"  # the Term class in compiled templates' globals
-ESCAPE_TEXT_NAME = "_sitegen_escape_text"  # MarkupSafe's escaping of a str, in compiled templates' globals  # what names a term; anything else of it is read from its members
+ESCAPE_TEXT_NAME = "_sitegen_escape_text"  # MarkupSafe's escaping of a str, in compiled templates' globals
 
 
 class SiteView:
@@ -153,14 +153,22 @@ class _Context(jinja2.runtime.Context):
 
 
 class _CodeGenerator(jinja2.compiler.CodeGenerator):
-    """Jinja's code generator, but a call of a name with plain arguments (``url_for(article)``,
-    ``_("Related")``, ``row(item, 3)``: some 35 calls a page) calls the function itself when it is
-    one of the renderer's own (``plain_ids``, see _Context), and through ``context.call`` as
-    Jinja does otherwise: ``(t(a) if id(t := f) in environment.plain_ids else context.call(t, a))``,
-    the name read once, into a temporary of its own."""
+    """Jinja's code generator, writing leaner Python for the three things a page does most (an
+    article page: about 35 calls, 100 attribute reads and 90 outputs): a call of one of the
+    renderer's own functions made directly (visit_Call), ``x.name`` read by Python's getattr in
+    line (visit_Getattr), a string output escaped in line (_output_child_pre). Each gives what
+    Jinja's code gives, value or error (see tests/test_render.py); anything else is Jinja's."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._outputs: list[str] = []  # the temporaries of the outputs being written (see _output_child_pre)
 
     @jinja2.compiler.optimizeconst
     def visit_Call(self, node: jinja2.nodes.Call, frame: jinja2.compiler.Frame, forward_caller: bool = False) -> None:
+        """A call of a name with plain arguments (``url_for(article)``, ``_("Related")``) calls the
+        function itself when it is one of the renderer's own (``plain_ids``, see _Context), and
+        through ``context.call`` as Jinja does otherwise: ``(t(a) if id(t := f) in
+        environment.plain_ids else context.call(t, a))``, the name read once, into a temporary."""
         if (node.dyn_args or node.dyn_kwargs or forward_caller or self.environment.is_async or self.environment.sandboxed
                 or not isinstance(node.node, jinja2.nodes.Name)
                 or any(jinja2.compiler.is_python_keyword(kwarg.key) for kwarg in node.kwargs)):
@@ -180,10 +188,6 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
             extra["_block_vars"] = "_block_vars"
         self.signature(node, frame, extra or None)
         self.write("))")
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._outputs: list[str] = []  # the temporaries of the outputs being written (see _output_child_pre)
 
     def _output_child_pre(self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any) -> None:
         """``{{ x }}`` written out as ``(escape_text(t) if type(t := x) is str else escape(t))``: a
