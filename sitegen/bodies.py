@@ -37,14 +37,16 @@ def digest_of(article: Article) -> bytes:
     return article.body_digest or body_digest(article.body_html)
 
 
-_process = [os.getpid()]  # this process's id, made anew in a forked child: os.getpid() is a system call
+# This process's id without a system call (html() asks it for every body a page reads): kept,
+# and made anew in a forked child; where there is no fork hook, asked each time.
+_process = [os.getpid()]
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _process.__setitem__(0, os.getpid()))
 
-
-def _pid() -> int:
-    """This process's id, without a system call (html() asks it for every body a page reads)."""
-    return _process[0] if hasattr(os, "register_at_fork") else os.getpid()
+    def _pid() -> int:
+        return _process[0]
+else:
+    _pid = os.getpid  # type: ignore[assignment]
 
 
 class BodyStore:

@@ -416,11 +416,7 @@ class Renderer:
         kind = type(target)
         if kind is Article:
             made = self._article_urls.get(target.path)
-            if made is None:
-                if len(self._article_urls) >= URLS_KEPT:
-                    self._article_urls.clear()
-                made = self._article_urls[target.path] = self._url_for(target)
-            return made
+            return made if made is not None else _kept(self._article_urls, URLS_KEPT, target.path, self._url_for, target)
         key = target if kind is str else _frozen(target) if kind in (Term, Story) else None
         if key is not None:
             return _kept(self._urls, URLS_KEPT, key, self._url_for, target)

@@ -455,11 +455,10 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
             return
         span = self._span(i)
         mine = tag_map(self._arts[i].tags)
-        vocab = self._vocab
         for j, score, shown in zip(self._cols[span].tolist(), self._scores[span].tolist(), self._words[span].tolist()):
             other = self._arts[j]
             tags = tuple([t for key, t in tag_map(other.tags).items() if key in mine]) if mine else ()
-            yield Match(other, score, tuple([vocab[w] for w in shown if w >= 0]), tags)
+            yield Match(other, score, self._words_of(shown), tags)
 
     def shown(self, path: str, limit: int | None = None) -> tuple[list[Article], list[int], list[tuple[str, ...]]]:
         """What pages show of ``path``'s matches (the first ``limit`` of them), for page keys,
@@ -479,8 +478,12 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         return slice(int(self._indptr[i]), int(self._indptr[i + 1]))
 
     def _shown_words(self, span: slice) -> list[tuple[str, ...]]:
+        return [self._words_of(shown) for shown in self._words[span].tolist()]
+
+    def _words_of(self, shown: list[int]) -> tuple[str, ...]:
+        """A pair's shown words from their numbers (-1: none)."""
         vocab = self._vocab
-        return [tuple([vocab[w] for w in shown if w >= 0]) for shown in self._words[span].tolist()]
+        return tuple([vocab[w] for w in shown if w >= 0])
 
     def __contains__(self, path: object) -> bool:
         return path in self._row
