@@ -37,12 +37,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import operator
 from array import array
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
+
+import orjson
 
 from sitegen import __version__
 from sitegen.bodies import digest_of
@@ -59,6 +60,10 @@ RENDERING_CODE = ("render.py", "i18n.py", "pagekeys.py", "plan/meta.py", "plan/x
                   "plan/sitemaps.py", "plan/__init__.py", "plan/pages.py", "plan/urls.py")
 
 
+# JSON of page contexts: dataclasses and dates go to PageKeys.plain; dict keys may be numbers
+# (as json wrote them). orjson, not the standard library's json: keys are made for every page,
+# and it writes an article page's context in 15 µs against 26 µs, a listing page's in 11 against 22.
+_JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 DEPS = "I"  # a page's deps as an array of this type (see PageKeys._dep)
 # The last byte of a key: made with the groups a page shows by their names alone, or by their members.
 NAMES_ONLY, MEMBERS = b"\x01", b"\x00"
@@ -138,7 +143,7 @@ class PageKeys:
         self._used: list[int] = []  # the deps of the page being keyed (-1: one that cannot be numbered)
         self._last: tuple[Page | None, bytes | None] = (None, None)
         self._names = False  # keying the page at hand with its groups by their names alone
-        self.salt = salt + _digest(self.text([plan.nav, plan.feeds, plan.indexes]))
+        self.salt = salt + _digest16(self.text([plan.nav, plan.feeds, plan.indexes]))
         # ``provided``: the output paths of copied files, which decide whether some pages are made
         if indexes is not None:
             made = prepared or prepare(indexes)
@@ -194,7 +199,7 @@ class PageKeys:
             return None
         if self._number is not None and -1 not in used:
             self._last = (page, array(DEPS, sorted(set(used))).tobytes())
-        return self.salt + _digest(text) + (NAMES_ONLY if names else MEMBERS)
+        return self.salt + _digest16(text) + (NAMES_ONLY if names else MEMBERS)
 
     def settled(self, page: Page, key: bytes | None, names: bool) -> bytes | None:
         """The key of a page just rendered, as its rendering calls for (``names``: it read only the
@@ -215,10 +220,14 @@ class PageKeys:
         number = self._number.get(getattr(value, "path", None)) if self._number is not None else None
         return -1 if number is None or type(value) is not Article else 2 * number + kind
 
-    def text(self, value: Any) -> str:
-        """``value`` written out as JSON (by the C encoder), with what JSON has no form for
-        (dataclasses, dates, articles) turned into plain data by ``plain``."""
-        return json.dumps(value, default=self.plain, ensure_ascii=False, check_circular=False)
+    def text(self, value: Any) -> bytes:
+        """``value`` written out as JSON (UTF-8, by orjson), with what ``plain`` turns into plain
+        data in place of what JSON has no form for (dataclasses, dates, articles, named tuples).
+        orjson's own forms of dataclasses and dates are passed to ``plain`` instead, so that links
+        and articles are keyed as that says. Raises TypeError (orjson.JSONEncodeError) for what
+        cannot be keyed: an unknown kind, a string that is not Unicode text (a lone surrogate
+        from an undecodable file name), an integer beyond 64 bits."""
+        return orjson.dumps(value, default=self.plain, option=_JSON_OPTIONS)
 
     def plain(self, value: Any) -> Any:
         """Plain data standing for a value JSON cannot write itself (called by the encoder)."""
@@ -242,7 +251,9 @@ class PageKeys:
         if isinstance(value, bytes):
             return ["bytes", value.hex()]
         if kind is frozenset or kind is set:
-            return ["set", *sorted(self.text(item) for item in value)]
+            return ["set", *sorted(self.text(item).decode("utf-8") for item in value)]
+        if isinstance(value, tuple):  # a named tuple (orjson leaves tuple subclasses to ``default``): as json wrote it
+            return list(value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = [f.name for f in dataclasses.fields(value)]
             getter = operator.attrgetter(*names)

@@ -934,3 +934,36 @@ def test_edit_after_edit_of_every_kind_gives_the_cold_build_with_every_page_kind
         assert result.planned <= expected.planned, (seed, step, kind)
         if kind == "markup":  # the same words, lists and stories: the last plan stands, a few pages are planned
             assert result.planned < expected.planned / 2, (seed, step, result.planned, expected.planned)
+
+
+def test_page_keys_tell_apart_what_pages_show_and_refuse_what_they_cannot_write(tmp_path):
+    """A key is a digest of the page's context as JSON (orjson): values that render differently key
+    differently, whatever their kind (named tuples, sets, number keys, dates, dataclasses), and a
+    context JSON cannot hold as text (a lone surrogate, from a file name that is not UTF-8) makes the
+    page unkeyable, always rendered, instead of failing the build."""
+    from datetime import date, datetime, timezone
+    from typing import NamedTuple
+
+    from sitegen.pagekeys import PageKeys
+    from sitegen.plan import Page, Plan
+    from sitegen.plan.pages import Link
+
+    class Cell(NamedTuple):
+        day: int
+        count: int
+
+    keys = PageKeys(Plan(pages=(), urls={}, scheme=None, nav=()), b"salt")  # type: ignore[arg-type]
+
+    def key(**context: object) -> bytes | None:
+        return keys.key(Page(url="/p/", template="listing.html", title="P", context=dict(context)))
+
+    values = [Cell(1, 2), Cell(2, 1), (1, 2), {"b", "a"}, {"a", "c"}, {1: "x"}, {2: "x"},
+              date(2024, 1, 2), datetime(2024, 1, 2, tzinfo=timezone.utc), Link("Home", "/"), Link("Home", "/a/"),
+              "x", 1.5, None]
+    made = [key(value=value) for value in values]
+    assert None not in made
+    assert len(set(made)) == len(made) - 1  # each differs, but a named tuple is keyed as the tuple of its items
+    assert made[0] == made[2]
+    assert key(value={"a", "b"}) == made[3]  # a set by its items, whatever their order
+    assert key(title="caf\udce9") is None
+    assert key(value=object()) is None
