@@ -21,7 +21,7 @@ from sitegen.errors import BuildError, Diagnostic, TemplateFailure, sorted_uniqu
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.forked import Forked, Unavailable
-from sitegen.load import Look, Loaded, fingerprint, holds_articles, load, look, static_copies
+from sitegen.load import Look, Loaded, fingerprint, holds_articles, load, look, static_copies, text_named
 from sitegen.plan import Plan, plan_site
 from sitegen.pagekeys import PageKeys, Prepared, digest_files, kept_keys, names_only, prepare, template_salt
 from sitegen.schedule import Change, Scheduled, moment, record, schedule
@@ -120,7 +120,9 @@ def gather(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, fut
     scheduled = schedule(loaded.articles, *moment(config, datetime.now(timezone.utc)), future=future)
     loaded = replace(loaded, articles=scheduled.articles)
     newest = max((a.updated or a.date for a in loaded.articles), default=datetime.fromtimestamp(0, timezone.utc))
-    statics = static_copies([theme_dir("static"), site / "static"])
+    statics, unnamed = text_named(static_copies([theme_dir("static"), site / "static"]), site)
+    if unnamed:
+        loaded = replace(loaded, diagnostics=(*loaded.diagnostics, *unnamed))
     contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
     messages, message_problems = load_messages(site, config)
     return Gathered(loaded, scheduled, config.resolved_build_time(newest), statics, contents, messages,

@@ -114,6 +114,19 @@ def static_copies(bases: list[Path]) -> list[tuple[Path, str]]:
     return [(path, rel) for rel, path in sorted(chosen.items())]
 
 
+def text_named(copies: list[tuple[Path, str]], site: Path) -> tuple[list[tuple[Path, str]], list[Diagnostic]]:
+    """The copies whose output path is Unicode text, and an error for each other one (see NOT_TEXT)."""
+    kept: list[tuple[Path, str]] = []
+    problems: list[Diagnostic] = []
+    for path, rel in copies:
+        if rel.isascii() or _is_text(rel):
+            kept.append((path, rel))
+        else:
+            shown = path.relative_to(site).as_posix() if path.is_relative_to(site) else path.as_posix()
+            problems.append(error(shown_name(shown), 1, NOT_TEXT))
+    return kept, problems
+
+
 def fingerprint(copies: list[tuple[Path, str]]) -> tuple[list[tuple[Path, str]], dict[str, str]]:
     """Give each .css and .js file a name with a hash of its content ('css/site.css' ->
     'css/site.3f2a9c1b.css'), so hosts can let browsers cache it forever. Returns the copies
@@ -296,6 +309,9 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     jobs: list[Job] = []
     prefix = _prefix(site)  # (site_rel's, made once: 10,000 files)
     for i, (parts, path) in enumerate(files):
+        if not path.isascii() and not _is_text(path):
+            diagnostics.append(error(shown_name(_below(path, prefix)), 1, NOT_TEXT))
+            continue
         if _suffix(parts[-1]) not in READERS:
             assets.append(Asset(Path(path), "/" + "/".join(parts)))
             continue
@@ -334,6 +350,25 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     diagnostics.extend(slug_problems)
     return Loaded(tuple(unique), tuple(assets), tuple(diagnostics), drafts, len(files),
                   _digest(keyed, parsed_as, assets))
+
+
+NOT_TEXT = ("its name is not UTF-8 text, so no URL or link can be written for it; left out "
+            "(rename it, e.g. with convmv)")
+
+
+def _is_text(name: str) -> bool:
+    """Whether a file name (as Python decodes it, bytes it cannot decode as lone surrogates) is
+    Unicode text: a URL, a page key and a link can then be made of it."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(name: str) -> str:
+    """A file name that may hold undecodable bytes, printable: those bytes as ``\\xe9``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _digest(keyed: list[tuple[str, str, bytes | None]], parsed_as: dict[str, bytes], assets: list[Asset]) -> bytes:

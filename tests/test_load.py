@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,6 +119,28 @@ def test_reader_diagnostics_carry_the_site_relative_path(tmp_path):
     site = make_site(tmp_path, {"content/2024/x.md": "---\ntitle: A\n---\nBody.\n"})
     loaded = load(site, Config())
     assert messages(loaded.diagnostics) == ["content/2024/x.md:1: error: missing date"]
+
+
+def test_files_whose_names_are_not_utf8_are_left_out_with_an_error_and_the_build_goes_on(tmp_path):
+    """A name no URL can be written for (Latin-1 bytes from an old archive) is an error naming the
+    file, its undecodable bytes shown as escapes; the other files are built, and --strict stops."""
+    from sitegen.build import StrictFailure, build
+
+    site = make_site(tmp_path, {"content/ok.md": md("Fine", "2024-07-01"), "static/ok.txt": "ok\n"})
+    for rel, data in ((b"content/caf\xe9.md", md("Cafe", "2024-07-02").encode()), (b"content/p\xe9.png", b"\x89PNG"),
+                      (b"static/n\xe9.txt", b"x")):
+        (site / os.fsdecode(rel)).write_bytes(data)
+    out = tmp_path / "out"
+    result = build(site, out)
+    assert sorted(str(d) for d in result.diagnostics) == [
+        f"{name}:1: error: its name is not UTF-8 text, so no URL or link can be written for it; left out "
+        "(rename it, e.g. with convmv)" for name in ("content/caf\\xe9.md", "content/p\\xe9.png", "static/n\\xe9.txt")]
+    assert result.articles == 1 and (out / "ok.txt").is_file()
+    assert all(os.fsencode(path).isascii() for path in out.rglob("*"))
+    again = build(site, out)  # a build with nothing changed reports them again
+    assert again.errors == 3
+    with pytest.raises(StrictFailure):
+        build(site, tmp_path / "strict", strict=True)
 
 
 # --- ignored files --------------------------------------------------------------------------
