@@ -169,18 +169,24 @@ class Trash:
     """Where a cold run's old output and caches go, by a rename, instead of being deleted just
     before the timed build.
 
-    This machine's ext4 has no journal, and without one ext4 will not reuse an inode freed in the
-    last 5 to 35 seconds: it skips each such inode, one by one, while it looks for a free one.
-    So a build that writes some 34,000 files and folders right after the last ones were deleted
-    spends 5 to 15 s more in the kernel (18 s of system time against 3.8 s into a new folder, at
-    10,000 articles), for every system alike and by how much was freed how recently: the "slow
-    spells" of earlier runs. The trash is emptied when the disk needs the room (and then the
-    runner waits ``settle`` seconds, 40 by default, before the build) and at the end."""
+    This machine's ext4 has no journal, and without one ext4 will not reuse an inode freed less
+    than 60 seconds ago (RECENTCY_MIN in fs/ext4/ialloc.c; 360 seconds while the inode table
+    block that records the deletion is not yet written back): it skips each such inode, one by
+    one, while it looks for a free one. So a build that writes some 34,000 files and folders soon
+    after the last ones were deleted spends seconds more in the kernel (18 s of system time
+    against 3.8 s into a new folder, at 10,000 articles), for every system alike and by how much
+    was freed how recently: the "slow spells" of earlier runs. (Making 10,000 folders with a file
+    each 40 s after deleting 30,000 files took 49 µs a folder and 49 µs a file, 75 s after 24 and
+    21 µs.) So the trash is emptied only when the disk needs the room and at the end, the deletion
+    written back at once (sync), and a cold build waits until ``settle`` seconds (65 by default)
+    have passed since the last emptying, also one by an earlier run of the runner (``stamp``:
+    when it was, beside the archives)."""
 
     RESERVE = 2 << 30  # bytes left free beyond what the next output needs
 
-    def __init__(self, folder: Path, settle: float = 40.0):
+    def __init__(self, folder: Path, settle: float = 65.0, stamp: Path | None = None):
         self.folder, self.settle = folder, settle
+        self.stamp = stamp if stamp is not None else folder.parent.parent / ".trash-emptied"
         self.count = 0
         self.empty()
 
@@ -195,15 +201,28 @@ class Trash:
         return size
 
     def make_room(self, need: int) -> None:
-        """Empty the trash (and let the freed inodes settle) when the disk lacks ``need`` bytes."""
+        """Empty the trash when the disk lacks ``need`` bytes; then wait until the freed inodes settle."""
         if shutil.disk_usage(self.folder.parent).free < need + self.RESERVE:
             self.empty()
+        self.wait()
 
-    def empty(self, settle: bool = True) -> None:
+    def empty(self) -> None:
+        """Delete what the trash holds, written back at once, and note when."""
         if self.folder.exists():
             shutil.rmtree(self.folder)
-            if settle:
-                time.sleep(self.settle)
+            os.sync()
+            self.stamp.parent.mkdir(parents=True, exist_ok=True)
+            self.stamp.write_text(repr(time.time()))
+
+    def wait(self) -> None:
+        """Sleep until ``settle`` seconds have passed since the last emptying (none noted: no wait)."""
+        try:
+            last = float(self.stamp.read_text())
+        except (OSError, ValueError):
+            return
+        left = last + self.settle - time.time()
+        if 0 < left <= self.settle:
+            time.sleep(left)
 
 
 def _du(path: Path) -> int:
@@ -459,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for path in added:  # the archive as generated again
                 path.unlink(missing_ok=True)
-        trash.empty(settle=False)
+        trash.empty()
     print(summary(all_runs))
     out = args.work / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps([asdict(r) for r in all_runs], indent=1))

@@ -98,7 +98,7 @@ def test_the_trash_takes_old_outputs_by_a_rename_and_empties_when_the_disk_needs
     (output / "a" / "b").mkdir(parents=True)
     (output / "a" / "b" / "index.html").write_bytes(b"x" * 10_000)
     inode = (output / "a" / "b" / "index.html").stat().st_ino
-    trash = runner.Trash(tmp_path / ".trash", settle=0)
+    trash = runner.Trash(tmp_path / ".trash", settle=0, stamp=tmp_path / "emptied")
     size = trash.discard(output)
     assert size >= 10_000 and not output.exists()
     [kept] = (tmp_path / ".trash").iterdir()
@@ -109,8 +109,31 @@ def test_the_trash_takes_old_outputs_by_a_rename_and_empties_when_the_disk_needs
     trash.make_room(1 << 60)  # not: emptied
     assert not (tmp_path / ".trash").exists()
     (tmp_path / ".trash" / "left").mkdir(parents=True)  # left by an interrupted run: emptied at the start
-    runner.Trash(tmp_path / ".trash", settle=0)
+    runner.Trash(tmp_path / ".trash", settle=0, stamp=tmp_path / "emptied")
     assert not (tmp_path / ".trash").exists()
+
+
+def test_a_cold_build_waits_until_the_inodes_freed_by_the_last_emptying_settle(tmp_path, monkeypatch):
+    """The wait is counted from the last emptying, noted beside the archives, so it holds across
+    runs of the runner too; with none noted, or long enough ago, there is none."""
+    runner = _load_runner()
+    slept: list[float] = []
+    monkeypatch.setattr(runner.time, "sleep", slept.append)
+    stamp = tmp_path / "emptied"
+    trash = runner.Trash(tmp_path / ".trash", settle=65, stamp=stamp)
+    trash.make_room(0)
+    assert slept == [] and not stamp.exists()  # nothing was ever emptied
+    (tmp_path / ".trash" / "old").mkdir(parents=True)
+    trash.empty()
+    assert not (tmp_path / ".trash").exists() and stamp.is_file()
+    trash.make_room(0)
+    assert len(slept) == 1 and 60 < slept[0] <= 65
+    stamp.write_text(repr(runner.time.time() - 20))  # emptied by a run 20 s ago
+    runner.Trash(tmp_path / ".trash", settle=65, stamp=stamp).make_room(0)
+    assert 40 < slept[1] <= 45
+    stamp.write_text(repr(runner.time.time() - 100))
+    trash.make_room(0)
+    assert len(slept) == 2
 
 
 def _load_runner():
