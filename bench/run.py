@@ -437,6 +437,23 @@ def prepare(archive: Path, n: int, formats: tuple[str, ...]) -> None:
         (archive / f".generated-{fmt}").touch()
 
 
+def read_through(folder: Path) -> int:
+    """Read every file under ``folder`` once, so the first timed build finds the content in the
+    page cache as the later ones do: after a large run (the 1,000,000 archive's 37 GB) the first
+    cold build at 10,000 read it from disk, its load stage 2.56 s against 1.37 s in the next.
+    Returns the bytes read."""
+    done = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                with open(os.path.join(root, name), "rb") as file:
+                    while chunk := file.read(1 << 20):
+                        done += len(chunk)
+            except OSError:
+                continue
+    return done
+
+
 def compile_sitegen() -> None:
     """Compile sitegen's modules to bytecode, as ``pip install`` does for an installed package (and
     the peers' venv has): where the environment sets PYTHONDONTWRITEBYTECODE (as the development
@@ -468,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         formats = tuple(dict.fromkeys("sitegen" if s in OURS else s for s in systems))  # sitegen-tags and -lean read sitegen's
         prepare(archive, n, formats)
         builders = [SYSTEMS[name](archive, venv) for name in systems]
+        for folder in dict.fromkeys(builder.content().resolve() for builder in builders):
+            read_through(folder)
         trash = Trash(archive / ".trash")
         added: set[Path] = set()
         try:

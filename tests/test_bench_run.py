@@ -136,6 +136,16 @@ def test_a_cold_build_waits_until_the_inodes_freed_by_the_last_emptying_settle(t
     assert len(slept) == 2
 
 
+def test_the_content_is_read_through_once_before_the_timed_builds(tmp_path):
+    """Every file of a content folder is read (into the page cache) before the first timed build."""
+    runner = _load_runner()
+    (tmp_path / "c" / "2024").mkdir(parents=True)
+    (tmp_path / "c" / "2024" / "a.md").write_bytes(b"a" * 3_000_000)
+    (tmp_path / "c" / "b.md").write_bytes(b"b" * 10)
+    assert runner.read_through(tmp_path / "c") == 3_000_010
+    assert runner.read_through(tmp_path / "none") == 0
+
+
 def _load_runner():
     sys.path.insert(0, str(ROOT / "bench"))  # run.py imports generate.py beside it
     try:
