@@ -485,7 +485,7 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
 
 
 LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "markdown-it-pyrs", "mdit-py-plugins", "babel",
-             "python-slugify", "pyyaml", "numpy", "scipy", "pagefind-bin")  # their output is part of the site
+             "python-slugify", "pyyaml", "numpy", "scipy", "pagefind-bin", "orjson")  # their output is part of the site
 
 
 def installed_versions(names: tuple[str, ...]) -> dict[str, str]:

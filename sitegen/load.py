@@ -309,7 +309,7 @@ def load(site: Path, config: Config, include_drafts: bool = False, cache: Articl
     jobs: list[Job] = []
     prefix = _prefix(site)  # (site_rel's, made once: 10,000 files)
     for i, (parts, path) in enumerate(files):
-        if not path.isascii() and not _is_text(path):
+        if not path.isascii() and not all(map(_is_text, parts)):  # (its own name and folders in content/)
             diagnostics.append(error(shown_name(_below(path, prefix)), 1, NOT_TEXT))
             continue
         if _suffix(parts[-1]) not in READERS:

@@ -128,17 +128,19 @@ def test_files_whose_names_are_not_utf8_are_left_out_with_an_error_and_the_build
 
     site = make_site(tmp_path, {"content/ok.md": md("Fine", "2024-07-01"), "static/ok.txt": "ok\n"})
     for rel, data in ((b"content/caf\xe9.md", md("Cafe", "2024-07-02").encode()), (b"content/p\xe9.png", b"\x89PNG"),
-                      (b"static/n\xe9.txt", b"x")):
+                      (b"static/n\xe9.txt", b"x"), (b"content/d\xe9/x.md", md("In a folder", "2024-07-03").encode())):
+        (site / os.fsdecode(rel)).parent.mkdir(exist_ok=True)
         (site / os.fsdecode(rel)).write_bytes(data)
     out = tmp_path / "out"
     result = build(site, out)
     assert sorted(str(d) for d in result.diagnostics) == [
         f"{name}:1: error: its name is not UTF-8 text, so no URL or link can be written for it; left out "
-        "(rename it, e.g. with convmv)" for name in ("content/caf\\xe9.md", "content/p\\xe9.png", "static/n\\xe9.txt")]
+        "(rename it, e.g. with convmv)"
+        for name in ("content/caf\\xe9.md", "content/d\\xe9/x.md", "content/p\\xe9.png", "static/n\\xe9.txt")]
     assert result.articles == 1 and (out / "ok.txt").is_file()
     assert all(os.fsencode(path).isascii() for path in out.rglob("*"))
     again = build(site, out)  # a build with nothing changed reports them again
-    assert again.errors == 3
+    assert again.errors == 4
     with pytest.raises(StrictFailure):
         build(site, tmp_path / "strict", strict=True)
 

@@ -199,6 +199,16 @@ def test_script_json_escapes_what_could_end_a_script():
     assert str(script_json({"t": "</script><!--&\u2028"})) == '{"t":"\\u003c/script\\u003e\\u003c!--\\u0026\\u2028"}'
 
 
+def test_script_json_writes_valid_json_of_what_templates_pass():
+    """Structured data is valid JSON whatever a template passes: NaN as null, a date as RFC 3339
+    text, number keys and integers beyond 64 bits as json writes them; every string escaped."""
+    from datetime import datetime, timezone
+
+    assert script_json({"n": float("nan"), "d": datetime(2024, 1, 2, 3, 4, tzinfo=timezone.utc)}) == \
+        '{"n":null,"d":"2024-01-02T03:04:00+00:00"}'
+    assert script_json({1: "a", "big": 2 ** 70, "t": "é\u2029<"}) == '{"1":"a","big":1180591620717411303424,"t":"é\\u2029\\u003c"}'
+
+
 def test_article_pages_carry_open_graph_twitter_and_news_article_data(site):
     files = {"content/a.md": article_md("Chip fab opens", "2024-07-01T09:00:00Z", slug="a", section="Tech",
                                         updated="2024-07-02T10:00:00Z", tags="[chips, china]",
