@@ -8,9 +8,9 @@ digested once per build and stand for themselves in every page that shows them, 
 article's URL (a page links to it). Where the plan makes part of a context only where it is
 used (an article page's links and structured data), the key stands for what that part is made
 of (``Page.more_inputs``: the article's terms, related list and story) and the planner's code,
-in the salt, for the rest. A term or story stands for its names and its members' list
-fields (path, URL, date, title, summary, section, image), not their bodies: templates show a
-group's count and dates and list its members, and take bodies from the page's own articles.
+in the salt, for the rest. A term or story stands for its names and its members' fields and
+URLs, not their bodies (``prepare``): templates show a group's count and dates and list its
+members, and take bodies from the page's own articles.
 Feeds and sitemaps are made by code, not templates: they stand for their maker's name and what
 the plan says they are made of (``Page.inputs``), and that code is in the salt too.
 A value of a kind this module does not know makes the page unkeyable (``None``): it is then
@@ -26,11 +26,13 @@ page whose rendering reads a group's count or articles is keyed by its members a
 
 Keying every page is itself O(pages): about 0.1 ms each, a second of each edit at 10,000
 articles. So each page's key is kept with what it was made of (its ``deps``: the articles it
-digests whole, and the articles whose related lists it reads), and the build's ``KeyRecord``
-(a digest of all the rest: the salt and everything the plan is made of but bodies and
-related lists, each article's body and each related list) goes with the manifest. When the
-next build's basis is the same (an edit to bodies only, the common case), a page none of whose
-deps changed takes its key as it was, unread.
+digests whole, the articles whose related lists and neighbours it reads, the stories it shows,
+and the lists it shows a window of or counts from: ``Page.lists``), and the build's
+``KeyRecord`` (the salt, and per article, story and list a digest, each named by its identity)
+goes with the manifest. When the next build's salt is the same, a page none of whose deps
+changed takes its key as it was, unread, and is not even planned (see build.Narrowing): an
+edited body plans the pages that show that article; an added article those of the lists it
+joins and of its neighbours, though it moves every older article a place down.
 """
 
 from __future__ import annotations
@@ -41,17 +43,18 @@ import operator
 from array import array
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 import orjson
 
 from sitegen import __version__
 from sitegen.bodies import digest_of
-from sitegen.digests import planned_digest
+from sitegen.digests import planned_digest, row_id
 from sitegen.indexes import Indexes, Story, Term
-from sitegen.indexes.lazy import np, within
+from sitegen.indexes.lazy import np
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
+from sitegen.plan.pages import period_name
 
 DATES = (datetime, date, time, timedelta)
 # The code that turns a context into bytes, besides the templates: a change to it (a filter, a
@@ -67,34 +70,38 @@ _JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETI
 DEPS = "I"  # a page's deps as an array of this type (see PageKeys._dep)
 # The last byte of a key: made with the groups a page shows by their names alone, or by their members.
 NAMES_ONLY, MEMBERS = b"\x01", b"\x00"
-NO_DEP = -2  # the dep of a term: none (the basis covers them)
-RECORD_PART = 10_000  # articles digested at a time in a KeyRecord's basis
+NO_DEP = -2  # the dep of a term or story when pages are keyed without a record: none
 SHARED_KEPT = 200_000  # digests of articles, terms and stories kept (then all dropped): bounds each process's share
 _FIELDS: dict[type, Callable[[Any], tuple]] = {}  # a dataclass's field values, by a getter made once
 
 
 class KeyRecord(NamedTuple):
     """What one build's page keys were made of besides each page's own deps, kept with its manifest
-    (as a plain tuple: a build that finds nothing changed reads the manifest without this module)."""
-    basis: bytes   # the salt, and all the plan is made of but the articles' bodies and related lists (with ``articles``)
-    bodies: bytes  # 16 bytes per article (the index's order): its body and reading time
-    lists: bytes   # 16 bytes per article: its related list as pages show it (RelatedLists.row_digests), its story
+    (as a plain tuple: a build that finds nothing changed reads the manifest without this module).
+    Articles, stories and lists are named by identity (``ids``, ``story_slugs``, ``groups``' keys),
+    so the next build can match its own to them wherever they moved (an article added at the head
+    moves every other one place down)."""
+    basis: bytes    # the salt: templates, settings, build time, navigation, feed links, copied files
+    ids: bytes      # 8 bytes per article (the index's order): its identity (digests.row_id)
+    fields: bytes   # 16 bytes per article: every field but the body (digests.planned_digest), and its URL
+    bodies: bytes   # 16 bytes per article: its body and reading time
+    lists: bytes    # 16 bytes per article: what its page shows besides its fields (Prepared.lists)
+    story_slugs: tuple[str, ...]
     stories: bytes  # 16 bytes per story: its title and articles
-    # (kind, slug) -> a term's digest, as this build made it or took it from the last (the same
-    # basis gives every term the same members): an edited article's page names its terms, whose
-    # digests read all their members (0.1 s after an edit at 10,000 articles)
-    terms: dict[tuple[str, str], str]
-    articles: bytes  # the part of the basis made before the plan: every article's fields but its body (``Prepared``)
+    groups: dict[str, bytes]  # a list pages show a window of or a count from (see ``prepare``) -> its digest
 
 
 class Prepared(NamedTuple):
-    """What a KeyRecord is made of besides the plan and the salt, made from the indexes alone
-    before planning (``prepare``): the last build's record tells from it whether its plan can
-    stand, and which of its pages a narrow plan must make (see build.Narrowing)."""
-    articles: bytes  # every article's fields in order but its body, the explicit references, the stories' slugs
-    bodies: bytes    # 16 bytes per article: its body and reading time
-    lists: bytes     # 16 bytes per article: its related list as pages show it, its story
-    stories: bytes   # 16 bytes per story: its title and articles
+    """What a KeyRecord is made of besides the salt, made from the indexes alone before planning
+    (``prepare``): the last build's record tells from it which of its pages a narrow plan must
+    make again (see build.Narrowing)."""
+    ids: bytes
+    fields: bytes
+    bodies: bytes
+    lists: bytes    # 16 bytes per article: its related list as pages show it, its explicit references, its story, its neighbours
+    story_slugs: tuple[str, ...]
+    stories: bytes
+    groups: dict[str, bytes]
 
 
 class Unkeyable(TypeError):
@@ -144,12 +151,16 @@ class PageKeys:
         self._last: tuple[Page | None, bytes | None] = (None, None)
         self._names = False  # keying the page at hand with its groups by their names alone
         self.salt = salt + _digest16(self.text([plan.nav, plan.feeds, plan.indexes]))
+        self._groups: dict[str, bytes] = {}  # a list's id -> its digest (see ``prepare``)
+        self._group_dep: dict[str, int] = {}  # and its dep
         # ``provided``: the output paths of copied files, which decide whether some pages are made
         if indexes is not None:
-            made = prepared or prepare(indexes)
+            made = prepared or prepare(indexes, plan.scheme.article)
             self.record: KeyRecord | None = KeyRecord(
-                _basis(plan, self.salt + repr(sorted(provided)).encode("utf-8", "surrogateescape"), made.articles),
-                *made[1:], {}, made.articles)
+                _digest16(self.salt + repr(sorted(provided)).encode("utf-8", "surrogateescape")), *made)
+            self._groups = made.groups
+            first = 2 * len(indexes.articles) + len(indexes.stories)
+            self._group_dep = {name: first + j for j, name in enumerate(made.groups)}
         else:
             self.record = None
 
@@ -164,10 +175,9 @@ class PageKeys:
         if record.basis != mine.basis:
             return 0
         if kept is None:
-            kept = kept_keys(entries, record, Prepared(mine.articles, *mine[1:4]))
+            kept = kept_keys(entries, record, Prepared(*mine[1:]))
             if kept is None:
                 return 0
-        mine.terms.update(record.terms)
         self._kept = kept
         return len(self._kept)
 
@@ -190,9 +200,12 @@ class PageKeys:
                                   page.pager])
                 if page.more is not None:  # reads the related list of more_of (an article's page, its related page)
                     used.append(self._dep(page.more_of, 1))
+                if page.lists:  # shows a window of these lists, or counts from them
+                    used.extend(self._group_dep.get(name, -1) for name in page.lists)
             elif page.inputs is not None:  # a feed or sitemap: its maker and what it is made of
                 maker = getattr(page.produce, "func", page.produce)
                 text = self.text([page.url, f"{maker.__module__}.{maker.__qualname__}", page.inputs])
+                used.extend(self._group_dep.get(name, -1) for name in page.lists)
             else:
                 return None
         except (Unkeyable, TypeError, ValueError):
@@ -241,7 +254,9 @@ class PageKeys:
             if known[2] != NO_DEP:
                 self._used.append(known[2])
             return known[1]
-        if kind is Term:
+        if kind is Term:  # by its names: they change with the spelling most of its articles use
+            if self._number is not None:
+                self._used.append(self._group_dep.get(f"name:{value.kind}:{value.slug}", -1))
             return "Term", value.kind, value.slug, value.name
         fields_of = _FIELDS.get(kind)
         if fields_of is not None:  # links, related links, pagers, calendar cells
@@ -270,17 +285,17 @@ class PageKeys:
                                + repr(self.urls.get(value.path)).encode("utf-8", "surrogateescape")).hex()
             dep = self._dep(value, 0)
         else:  # a term or a story: its names and its members as listings show them
-            term = (value.kind, value.slug) if isinstance(value, Term) else None
-            terms = self.record.terms if self.record is not None else {}
-            digest = terms.get(term) if term else None
+            term = f"term:{value.kind}:{value.slug}" if isinstance(value, Term) else None
+            digest = self._groups[term].hex() if term in self._groups else None
             if digest is None:
                 names = (value.kind, value.slug, value.name) if term else (value.slug, value.title)
                 h = hashlib.blake2b(repr((type(value).__name__, names)).encode("utf-8"), digest_size=16)
                 h.update(b"".join(map(self._member, value.articles)))
                 digest = h.hexdigest()
-                if term:
-                    terms[term] = digest
-            dep = self._stories.get(value.slug, -1) if isinstance(value, Story) and self._number is not None else NO_DEP
+            if term:
+                dep = self._group_dep.get(term, -1) if self._number is not None else NO_DEP
+            else:
+                dep = self._stories.get(value.slug, -1) if self._number is not None else NO_DEP
         if dep != NO_DEP:
             self._used.append(dep)
         if len(self._shared) >= SHARED_KEPT:
@@ -312,77 +327,186 @@ def names_only(key: bytes) -> bool:
 
 def kept_keys(entries: dict[str, Any], record: Any, prepared: Prepared) -> dict[str, tuple[bytes, bytes]] | None:
     """output -> (key, deps) of the last build's ``entries`` none of whose deps differ between
-    its ``record`` and this build's: the keys that stand if this build's basis turns out to be
-    that build's. None when it cannot be: no record, one of other shape or size, or other
-    articles (``Prepared.articles``: a title, a date, a tag changed; an article added)."""
+    its ``record`` and this build's ``prepared``, with their deps numbered as this build numbers
+    them: the keys that stand if this build's basis turns out to be that build's. Articles,
+    stories and lists are matched by identity, so an article added or deleted changes only the
+    pages that show it, its neighbours or a list it is in. None when it cannot be: no record,
+    or one of another shape."""
     if not isinstance(record, tuple) or len(record) != len(KeyRecord._fields):
         return None
     old = KeyRecord(*record)
-    if old.articles != prepared.articles or any(not isinstance(o, bytes) or len(o) != len(new)
-                                                for o, new in zip(old[1:4], prepared[1:])):
+    if not all(isinstance(column, bytes) for column in (old.ids, old.fields, old.bodies, old.lists, old.stories)) \
+            or not isinstance(old.groups, dict) or not isinstance(old.story_slugs, tuple):
         return None
-    _, bodies, lists, stories = prepared
-    first_story = 2 * (len(bodies) // 16)  # 2N: the first story's dep
-    changed = {*_differing(old.bodies, bodies, 2, 0), *_differing(old.lists, lists, 2, 1),
-               *(first_story + k for k in _differing(old.stories, stories, 1, 0))}
-    return _unchanged(entries, changed)
+    n_old, n_new = len(old.ids) // 8, len(prepared.ids) // 8
+    if len(old.fields) != 16 * n_old or len(old.bodies) != 16 * n_old or len(old.lists) != 16 * n_old \
+            or len(old.stories) != 16 * len(old.story_slugs):
+        return None
+    ranked = np.sort(np.frombuffer(prepared.ids, dtype=np.uint64))  # (not np.unique: it imports numpy.ma, 15 ms)
+    if (ranked[1:] == ranked[:-1]).any():  # two articles of one identity (8 bytes alike): no matching
+        return None
+    row = _rows(old.ids, prepared.ids)  # each old article's row in this build (-1: gone)
+    gone = row < 0
+    mapped = np.where(gone, 0, row)
+
+    def moved(old_column: bytes, new_column: bytes) -> np.ndarray:  # per old article: its 16 bytes differ
+        if not n_new:
+            return np.ones(n_old, dtype=bool)
+        before = np.frombuffer(old_column, dtype=np.uint64).reshape(-1, 2)
+        after = np.frombuffer(new_column, dtype=np.uint64).reshape(-1, 2)[mapped]
+        return (before != after).any(axis=1) | gone
+
+    whole = moved(old.fields, prepared.fields) | moved(old.bodies, prepared.bodies)
+    listed = moved(old.lists, prepared.lists)
+    story_at = {slug: k for k, slug in enumerate(prepared.story_slugs)}
+    group_at = {name: j for j, name in enumerate(prepared.groups)}
+    s_new = len(prepared.story_slugs)
+    stories = [story_at.get(slug, -1) for slug in old.story_slugs]
+    story_stale = [k < 0 or old.stories[16 * i:16 * i + 16] != prepared.stories[16 * k:16 * k + 16]
+                   for i, k in enumerate(stories)]
+    groups = [group_at.get(name, -1) for name in old.groups]
+    group_stale = [j < 0 or digest != prepared.groups[name] for (name, digest), j in zip(old.groups.items(), groups)]
+    # per old dep: stale or not, and its number in this build
+    stale = np.concatenate([np.repeat(whole, 2), np.asarray(story_stale, dtype=bool), np.asarray(group_stale, dtype=bool)])
+    stale[1:2 * n_old:2] = listed
+    number = np.concatenate([np.stack([2 * mapped, 2 * mapped + 1], axis=1).reshape(-1),
+                             2 * n_new + np.asarray(stories, dtype=np.int64),
+                             2 * n_new + s_new + np.asarray(groups, dtype=np.int64)]).astype(np.int64)
+    same = n_old == n_new and s_new == len(old.story_slugs) and np.array_equal(number, np.arange(len(number)))
+    return _unchanged(entries, stale, None if same else number)
 
 
-def _unchanged(entries: dict[str, Any], changed: set[int]) -> dict[str, tuple[bytes, bytes]]:
-    """output -> (key, deps) of the ``entries`` that have both and none of whose deps is ``changed``:
-    their deps joined and looked up at once (an array per entry was 0.05 s at 10,000 articles)."""
+def changed_articles(record: Any, prepared: Prepared) -> np.ndarray | None:
+    """The rows (in this build's index) of the articles the last build's ``record`` had not, or
+    had with other fields than ``prepared`` (their body aside): those a narrow plan must check
+    (see build.Narrowing). None: no record of this shape."""
+    if not isinstance(record, tuple) or len(record) != len(KeyRecord._fields) or not isinstance(record[1], bytes) \
+            or not isinstance(record[2], bytes) or len(record[2]) != 2 * len(record[1]):
+        return None
+    old = KeyRecord(*record)
+    if old.ids == prepared.ids and old.fields == prepared.fields:
+        return np.empty(0, dtype=np.int64)
+    row = _rows(prepared.ids, old.ids)  # per new article: its old row (-1: none)
+    mapped = np.where(row < 0, 0, row)
+    before = np.frombuffer(old.fields, dtype=np.uint64).reshape(-1, 2)
+    after = np.frombuffer(prepared.fields, dtype=np.uint64).reshape(-1, 2)
+    if not len(before):
+        return np.arange(len(after), dtype=np.int64)
+    return np.flatnonzero((row < 0) | (before[mapped] != after).any(axis=1))
+
+
+def _rows(ids: bytes, among: bytes) -> np.ndarray:
+    """For each 8-byte identity in ``ids``, its place in ``among`` (-1: not there)."""
+    wanted, known = np.frombuffer(ids, dtype=np.uint64), np.frombuffer(among, dtype=np.uint64)
+    if not len(known):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    order = np.argsort(known, kind="stable")
+    ranked = known[order]
+    at = np.minimum(np.searchsorted(ranked, wanted), len(known) - 1)
+    return np.where(ranked[at] == wanted, order[at], -1)
+
+
+def _unchanged(entries: dict[str, Any], stale: np.ndarray, number: np.ndarray | None) -> dict[str, tuple[bytes, bytes]]:
+    """output -> (key, deps) of the ``entries`` that have both and none of whose deps is ``stale``
+    (indexed by the last build's deps), with their deps as this build numbers them (``number``:
+    the last build's dep -> this one's; None: the same): their deps joined and looked up at once
+    (an array per entry was 0.05 s at 10,000 articles)."""
     keyed = [(rel, entry.key, entry.deps) for rel, entry in entries.items()
              if entry.deps is not None and entry.key is not None]
     size = array(DEPS).itemsize
-    deps = np.frombuffer(b"".join(deps for _, _, deps in keyed), dtype=np.dtype(DEPS))
-    owner = np.repeat(np.arange(len(keyed)), [len(deps) // size for _, _, deps in keyed])
-    stale = np.zeros(len(keyed), dtype=bool)
-    stale[owner[within(deps, np.fromiter(changed, dtype=np.int64, count=len(changed)))]] = True
-    return {rel: (key, deps) for (rel, key, deps), old in zip(keyed, stale.tolist()) if not old}
+    deps = np.frombuffer(b"".join(deps for _, _, deps in keyed), dtype=np.dtype(DEPS)).astype(np.int64)
+    sizes = np.fromiter((len(deps) // size for _, _, deps in keyed), dtype=np.int64, count=len(keyed))
+    owner = np.repeat(np.arange(len(keyed)), sizes)
+    unknown = deps >= len(stale)
+    known = np.where(unknown, 0, deps)
+    bad = np.zeros(len(keyed), dtype=bool)
+    bad[owner[unknown | stale[known]]] = True
+    if number is None:
+        return {rel: (key, deps) for (rel, key, deps), old in zip(keyed, bad.tolist()) if not old}
+    renumbered = number[known].astype(np.dtype(DEPS)).tobytes()
+    ends = (np.cumsum(sizes) * size).tolist()
+    kept = {}
+    for (rel, key, _), old, end, length in zip(keyed, bad.tolist(), ends, sizes.tolist()):
+        if not old:
+            kept[rel] = (key, renumbered[end - length * size:end])
+    return kept
 
 
-def _basis(plan: Plan, salt: bytes, articles: bytes) -> bytes:
-    """A KeyRecord's basis: what decides every page's context besides the articles' bodies,
-    related lists and stories: the salt (templates, settings, build time, the plan's navigation,
-    the copied files), the articles (``Prepared.articles``) and their URLs."""
-    h = hashlib.blake2b(salt + articles, digest_size=16)
-    urls = list(plan.urls.items())
-    for start in range(0, len(urls), RECORD_PART):
-        h.update("\0".join(text for pair in urls[start:start + RECORD_PART] for text in pair).encode(
-            "utf-8", "surrogateescape") + b"\0")
-    return h.digest()
-
-
-def prepare(indexes: Indexes) -> Prepared:
-    """What a KeyRecord is made of besides the plan (see ``Prepared``): the articles' part joins the
-    digests kept with each article (digests.py; repr() of every article's fields was 0.1 s at
-    10,000 articles)."""
+def prepare(indexes: Indexes, url_of: Callable[[Article], str]) -> Prepared:
+    """What a KeyRecord is made of besides the salt (see ``Prepared``), from the indexes and
+    each article's URL (``url_of``). The lists (``groups``): "home" (every article, by identity
+    and order), "dates" (the years, months and days and their counts), "stories" (each story, in order),
+    "all" (every article's fields: the sitemaps), and per term ("term:kind:slug": its names and
+    its members' fields, which also stands for the term in page keys; "name:kind:slug": its name
+    alone, for pages that show it by name), kind ("terms:kind": its
+    terms in order) and year, month and day ("year:2024"...: its members' fields and the periods
+    before and after it, which its pages link to)."""
     articles = indexes.articles
-    h = hashlib.blake2b(b"".join(map(planned_digest, articles)), digest_size=16)
-    h.update(repr(sorted((path, [(i.article.path if i.article else None, i.text) for i in items])
-                         for path, items in indexes.related.items())).encode("utf-8", "surrogateescape"))
-    h.update(repr([s.slug for s in indexes.stories]).encode("utf-8", "surrogateescape"))
-    bodies = b"".join(_digest16(digest_of(a) + a.reading_time.to_bytes(8, "little")) for a in articles)
-    lists = indexes.similar.row_digests(articles)
-    if indexes.story_of:  # an article's page shows its story: a list and a story are read together
-        story_of = indexes.story_of
-        lists = b"".join(_digest16(lists[16 * i:16 * i + 16] + (
-            story_of[a.path].slug.encode("utf-8", "surrogateescape") if a.path in story_of else b"\0"))
-            for i, a in enumerate(articles))
-    stories = b"".join(_digest16(repr((s.slug, s.title, [a.path for a in s.articles])).encode(
-        "utf-8", "surrogateescape")) for s in indexes.stories)
-    return Prepared(h.digest(), bodies, lists, stories)
+    ids = b"".join(map(row_id, articles))
+    fields = b"".join([_digest16(planned_digest(a) + url_of(a).encode("utf-8", "surrogateescape")) for a in articles])
+    bodies = b"".join([_digest16(digest_of(a) + a.reading_time.to_bytes(8, "little")) for a in articles])
+    related = indexes.similar.row_digests(articles)
+    row = {a.path: i for i, a in enumerate(articles)}
+    n = len(articles)
+    # per article, as 8-byte numbers: its related list (two), the articles before and after it
+    # overall and in its section (an article page links to them), its story, its explicit references
+    table = np.zeros((n, 8), dtype=np.uint64)
+    table[:, 0:2] = np.frombuffer(related, dtype=np.uint64).reshape(-1, 2)
+    number = np.frombuffer(ids, dtype=np.uint64)
+    table[1:, 2], table[:-1, 3] = number[:-1], number[1:]
+    for term in indexes.terms.get("section", {}).values():
+        places = np.fromiter((row[a.path] for a in term.articles), dtype=np.int64, count=len(term.articles))
+        table[places[1:], 4], table[places[:-1], 5] = number[places[:-1]], number[places[1:]]
+    for story in indexes.stories:
+        table[[row[a.path] for a in story.articles], 6] = _number(story.slug)
+    for path, items in indexes.related.items():
+        if path in row:
+            table[row[path], 7] = _number(repr([(i.article.path if i.article else None, i.text) for i in items]))
+    flat = table.tobytes()
+    lists = b"".join([_digest16(flat[64 * i:64 * i + 64]) for i in range(n)])
+    rows_of = np.frombuffer(fields, dtype=np.uint64).reshape(-1, 2)
+
+    def members(items: Sequence[Article]) -> bytes:
+        if not items:
+            return b""
+        first = row[items[0].path]  # a period's articles are a run of the index (both newest first)
+        if row[items[-1].path] == first + len(items) - 1 and items[len(items) // 2] is articles[first + len(items) // 2]:
+            if all(a is b for a, b in zip(items, articles[first:first + len(items)])):
+                return rows_of[first:first + len(items)].tobytes()
+        return rows_of[np.fromiter(map(row.__getitem__, map(_PATH, items)), dtype=np.int64, count=len(items))].tobytes()
+
+    stories = b"".join(_digest16(repr((s.slug, s.title)).encode("utf-8", "surrogateescape") + members(s.articles))
+                       for s in indexes.stories)
+    dates = indexes.dates
+    groups = {"home": _digest16(ids), "all": _digest16(fields),
+              "dates": _digest16(repr([[(key, len(items)) for key, items in period.items()]
+                                       for period in (dates.years, dates.months, dates.days)]).encode()),
+              "stories": _digest16(repr([s.slug for s in indexes.stories]).encode("utf-8", "surrogateescape") + stories)}
+    for kind, terms in indexes.terms.items():
+        groups[f"terms:{kind}"] = _digest16(repr([(t.slug, t.name) for t in terms.values()]).encode(
+            "utf-8", "surrogateescape"))
+        for term in terms.values():
+            groups[f"name:{kind}:{term.slug}"] = _digest16(term.name.encode("utf-8", "surrogateescape"))
+            groups[f"term:{kind}:{term.slug}"] = _digest16(repr(("Term", (kind, term.slug, term.name))).encode(
+                "utf-8", "surrogateescape") + members(term.articles))
+    for name, period in (("year", dates.years), ("month", dates.months), ("day", dates.days)):
+        keys = list(period)
+        for k, key in enumerate(keys):
+            beside = (keys[k - 1] if k else None, keys[k + 1] if k + 1 < len(keys) else None)
+            groups[f"{name}:{period_name(key)}"] = _digest16(repr(beside).encode() + members(period[key]))
+    return Prepared(ids, fields, bodies, lists, tuple(s.slug for s in indexes.stories), stories, groups)
+
+
+_PATH = operator.attrgetter("path")
+
+
+def _number(text: str) -> int:
+    """8 bytes standing for ``text``, as a number."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=8).digest(), "little")
 
 
 def _digest16(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _differing(old: bytes, new: bytes, times: int, plus: int) -> Iterable[int]:
-    """times * n + plus for each n where the 16 bytes of two records' columns differ."""
-    if old == new:
-        return ()
-    return (times * (i // 16) + plus for i in range(0, len(new), 16) if old[i:i + 16] != new[i:i + 16])
 
 
 def _digest(text: str) -> bytes:

@@ -367,7 +367,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
                progress: Callable[[int, int], None] | None = None,
                finish: Callable[[Path, Path], int] | None = None, jobs: int = 1,
                inputs: tuple[bytes, Any] | None = None, record: Any = None,
-               old: "Manifest | None | bool" = False, carried: Iterable[str] = ()) -> Written:
+               old: "Manifest | None | bool" = False, carried: dict[str, bytes] | None = None) -> Written:
     """Render every page and copy every (source, relative path) into ``output``.
 
     With a trusted manifest of the last build, only pages whose key changed are rendered, and
@@ -410,7 +410,10 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             _job = None
         done.rels = [path_of(page) for page in pages]  # (not held while rendering: 80 bytes a page)
         if old is not None and carried:
-            done.extend(Ledger.of(carried, [old.entries[rel] for rel in carried], KEPT))
+            entries = old.entries
+            done.extend(Ledger.of(list(carried), [entry if entry.deps == deps else entry._replace(deps=deps)
+                                                  for entry, deps in ((entries[rel], carried[rel]) for rel in carried)],
+                                  KEPT))
         for rel in done.rels:  # pages win over copies
             sources.pop(rel, None)
         copied = _copy_files(sources, old.entries if old else {}, output, stage, flat)

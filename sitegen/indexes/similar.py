@@ -509,7 +509,9 @@ class RelatedLists(Mapping[str, tuple[Match, ...]]):
         codes = np.array([int.from_bytes(hashlib.blake2b(w.encode("utf-8"), digest_size=8).digest(), "little")
                           for w in self._vocab] + [0], dtype=np.uint64)  # a word's stable number; -1: none
         # per pair: its column, its score in whole percents, its shown words' numbers
-        columns = [self._cols.astype(np.int32), np.rint(self._scores * 100).astype(np.int32), codes[self._words]]
+        # the other article by its identity (digests.row_id), not its row: an article added before it shifts every row
+        ids = np.frombuffer(b"".join(map(row_id, self._arts)), dtype=np.uint64)
+        columns = [ids[self._cols], np.rint(self._scores * 100).astype(np.int32), codes[self._words]]
         widths = [column.itemsize * (column.size // max(1, len(self._cols))) for column in columns]
         data = [column.tobytes() for column in columns]
         indptr, row, empty = self._indptr.tolist(), self._row, bytes(16)

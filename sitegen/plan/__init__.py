@@ -21,7 +21,7 @@ from sitegen.model import Article, slugify
 from sitegen.plan import feeds, meta, sitemaps
 from sitegen.plan.feeds import FeedLink
 from sitegen.plan.paging import Pager, paginate
-from sitegen.plan.pages import DayCell, Link, Page, Period, Plan, RelatedLink, SectionBlock
+from sitegen.plan.pages import DayCell, Link, Page, Period, Plan, RelatedLink, SectionBlock, Wanted, period_name
 from sitegen.plan.urls import Urls, output_path
 
 KIND_LABELS = {"section": "Sections", "tag": "Tags", "author": "Authors", "source": "Sources"}  # message ids
@@ -33,11 +33,11 @@ NAV_SECTIONS = 7
 
 class _Planner:
     def __init__(self, config: Config, indexes: Indexes, build_time: datetime, provided: frozenset[str],
-                 messages: Messages, bodies: BodyStore, wanted: frozenset[str] | None = None):
+                 messages: Messages, bodies: BodyStore, wanted: Wanted | None = None):
         self.config, self.ix, self.bodies = config, indexes, bodies
         self.wanted = wanted  # the output paths of a narrow plan (see plan_site); None: every page
         # the listings' lastmod, for sitemaps/pages.xml: a narrow plan finds it only when that file is wanted
-        self.listings = wanted is None or any(map(sitemaps.made_here, wanted))
+        self.listings = wanted is None or wanted.sitemaps
         self.t = messages  # the site's words, month names and date formats
         self.build_time, self.provided = build_time, provided
         self.listed: list[sitemaps.Entry] = []  # listings and indexes, for sitemaps/pages.xml
@@ -86,8 +86,9 @@ class _Planner:
         return f"{heading}{suffix} — {self.config.title}"
 
     def listing(self, base: str, template: str, heading: str, items: Sequence, description: str = "",
-                **context: Any) -> None:
-        """Every page of a paginated listing of ``items`` (articles or stories)."""
+                lists: tuple[str, ...] = (), **context: Any) -> None:
+        """Every page of a paginated listing of ``items`` (articles or stories; ``lists``: the list
+        they are, see Page.lists)."""
         for chunk, pager in paginate(base, items, self.size):
             key = "stories" if template == "stories.html" else "articles"
             if pager.number == 1:
@@ -95,7 +96,7 @@ class _Planner:
             if not self.wants(pager.url(pager.number)):
                 continue
             self.add(Page(url=pager.url(pager.number), template=template, title=self.title(heading, pager),
-                          description=description, pager=pager,
+                          description=description, pager=pager, lists=lists,
                           context={"heading": heading, key: list(chunk), "pager": pager, **context}))
 
     # -- pages ------------------------------------------------------------------------------
@@ -257,9 +258,10 @@ class _Planner:
                            "archive_years": self.archive_years(),
                            "structured_data": [meta.website(self.config, "/search/" if self.config.search else None)]}
                 self.add(Page(url="/", template="home.html", title=self.config.title,
-                              description=self.config.description, pager=pager, context=context))
+                              description=self.config.description, pager=pager, context=context,
+                              lists=("home", "dates")))
             else:
-                self.add(Page(url=pager.url(pager.number), template="listing.html", pager=pager,
+                self.add(Page(url=pager.url(pager.number), template="listing.html", pager=pager, lists=("home",),
                               title=self.title(self.t("Latest articles"), pager), description=self.config.description,
                               context={"heading": self.t("Latest articles"), "kind": "home", "term": None,
                                        "articles": list(chunk), "pager": pager,
@@ -272,7 +274,7 @@ class _Planner:
             index = self.urls.term_index(kind)
             label = self.t(KIND_LABELS[kind])
             if self.wants(index):
-                self.add(Page(url=index, template="terms.html", title=self.title(label),
+                self.add(Page(url=index, template="terms.html", title=self.title(label), lists=(f"terms:{kind}",),
                               description=self.t(KIND_DESCRIPTIONS[kind]),
                               context={"heading": label, "kind": kind, "terms": list(terms.values()),
                                        "breadcrumbs": [Link(self.t("Home"), "/"), Link(label, None)]}))
@@ -281,9 +283,10 @@ class _Planner:
                           "author": self.config.feeds.authors}.get(kind, False)
             for term in terms.values():
                 url = self.urls.term(kind, term.slug)
+                group = f"term:{kind}:{term.slug}"
                 feed = self.feed(f"{term.name} — {self.config.title}", self.t(KIND_LABEL[kind], name=term.name), url,
-                                 term.articles) if with_feeds else None
-                self.listing(url, "listing.html", term.name, term.articles,
+                                 term.articles, group) if with_feeds else None
+                self.listing(url, "listing.html", term.name, term.articles, lists=(group,),
                              description=self.t(KIND_LABEL[kind], name=term.name), kind=kind, term=term,
                              feeds=list(feed.links) if feed else [],
                              breadcrumbs=[Link(self.t("Home"), "/"), Link(label, index), Link(term.name, None)])
@@ -302,7 +305,7 @@ class _Planner:
         years = self.archive_years()
         crumbs = [Link(self.t("Home"), "/"), Link(self.t("Archive"), urls.archive)]
         if self.wants(urls.archive):
-            self.add(Page(url=urls.archive, template="archive.html", title=self.title(self.t("Archive")),
+            self.add(Page(url=urls.archive, template="archive.html", title=self.title(self.t("Archive")), lists=("dates",),
                           description=self.t("Every year and month of the archive."),
                           context={"heading": self.t("Archive"), "years": years,
                                    "breadcrumbs": crumbs[:1] + [Link(self.t("Archive"), None)]}))
@@ -311,6 +314,7 @@ class _Planner:
         for period in years:
             older, newer = dates.neighbours(year_keys, period.year)
             self.listing(period.url, "year.html", str(period.year), dates.years[period.year], year=period.year,
+                         lists=(f"year:{period_name(period.year)}",),
                          description=self.t("Articles of {year}.", year=period.year), months=list(period.months),
                          breadcrumbs=[*crumbs, Link(str(period.year), None)],
                          prev_period=Link(str(older), urls.year(older)) if older else None,
@@ -320,6 +324,7 @@ class _Planner:
             first = date(year, month, 1)
             older, newer = dates.neighbours(month_keys, (year, month))
             self.listing(urls.month(year, month), "month.html", self.t.month_year(year, month), items, month=first,
+                         lists=(f"month:{period_name((year, month))}",),
                          description=self.t("Articles of {month}.", month=self.t.month_year(year, month)),
                          calendar=self.calendar(year, month), weekdays=self.t.weekdays(),
                          breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(self.t.date(first, "month"), None)],
@@ -328,7 +333,7 @@ class _Planner:
         for day in day_keys:
             items = dates.days[day]
             older, newer = dates.neighbours(day_keys, day)
-            self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day,
+            self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day, lists=(f"day:{period_name(day)}",),
                          description=self.t("Articles of {day}.", day=self.t.date(day)),
                          breadcrumbs=[*crumbs, Link(str(day.year), urls.year(day.year)),
                                       Link(self.t.date(day, "month"), urls.month(day.year, day.month)), Link(str(day.day), None)],
@@ -356,7 +361,7 @@ class _Planner:
 
     def stories(self) -> None:
         stories = self.ix.stories
-        self.listing(self.urls.stories, "stories.html", self.t("Stories"), stories,
+        self.listing(self.urls.stories, "stories.html", self.t("Stories"), stories, lists=("stories",),
                      description=self.t("Running stories: articles grouped by subject, as timelines."))
         for story in stories:
             self.list_in_sitemap(self.urls.story(story.slug), story.articles)
@@ -385,18 +390,22 @@ class _Planner:
 
     # -- for hosts, feed readers, search engines and search ------------------------------------
 
-    def feed(self, title: str, description: str, home: str, articles: Sequence[Article]) -> feeds.Feed:
-        """A feed of ``articles`` (those with a page), its three formats added as pages."""
+    def feed(self, title: str, description: str, home: str, articles: Sequence[Article], group: str) -> feeds.Feed:
+        """A feed of ``articles`` (those with a page; the list ``group``), its three formats added as pages."""
         feed = feeds.make_feed(title, description, home, [a for a in articles if a.path in self.article_urls],
                                self.config.feeds.entries, self.build_time)
         site = feeds.FeedSite(self.config, self.article_urls, self.ix.terms, self.bodies)
+        # its entries' categories by the names of their terms
+        names = sorted({f"name:{kind}:{slugify(name)}" for a in feed.articles
+                        for kind, name in [("section", a.section), *(("tag", tag) for tag in a.tags)] if name})
         for url, produce, inputs in feeds.producers(feed, site):
             if self.wants(url):
-                self.add(Page(url=url, template="", title=feed.title, produce=produce, inputs=inputs))
+                self.add(Page(url=url, template="", title=feed.title, produce=produce, inputs=inputs,
+                              lists=(group, *names)))
         return feed
 
     def site_feeds(self) -> tuple[FeedLink, ...]:
-        return self.feed(self.config.title, self.config.description, "/", self.ix.articles).links
+        return self.feed(self.config.title, self.config.description, "/", self.ix.articles, "home").links
 
     def special_pages(self) -> None:
         """The 404 page (unless the site brings its own) and the search page."""
@@ -409,14 +418,14 @@ class _Planner:
 
     def sitemaps(self) -> None:
         """Monthly sitemaps of articles, one of listings, their index, the news sitemap, robots.txt."""
-        if self.wanted is not None and not any(map(sitemaps.made_here, self.wanted)):
+        if self.wanted is not None and not self.wanted.sitemaps:
             return
         published = [a for a in self.ix.articles if a.path in self.article_urls and not a.draft]
         files = sitemaps.sitemap_files(self.config, published, self.article_urls, self.listed, self.build_time,
                                        robots_txt="robots.txt" not in self.provided)
         for url, produce, inputs in files:
             if self.wants(url):
-                self.add(Page(url=url, template="", title=url, produce=produce, inputs=inputs))
+                self.add(Page(url=url, template="", title=url, produce=produce, inputs=inputs, lists=("all", "stories")))
 
     def aliases(self) -> None:
         """A redirect page at each old path an article lists in ``aliases``. Planned after every
@@ -447,7 +456,7 @@ class _Planner:
 
 def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = None,
               provided: frozenset[str] = frozenset(), messages: Messages | None = None,
-              bodies: BodyStore = NO_BODIES, wanted: frozenset[str] | None = None) -> tuple[Plan, list[Diagnostic]]:
+              bodies: BodyStore = NO_BODIES, wanted: Wanted | None = None) -> tuple[Plan, list[Diagnostic]]:
     """The pages of the site. ``build_time`` dates the news sitemap and empty feeds;
     ``provided`` names the output files the site brings itself (its own 404.html, robots.txt);
     ``messages`` are the site's words (default: the shipped catalogue of its language);
@@ -481,7 +490,7 @@ def plan_site(config: Config, indexes: Indexes, build_time: datetime | None = No
     # The planner lives on in the article pages (their context is made by its methods): let go of
     # what only planning needs. The claimed output paths alone are about 200 MB at a million.
     planner.claimed, planner.pages, planner.listed = {}, [], []
-    return plan, planner.diagnostics if wanted is None else []
+    return plan, planner.diagnostics
 
 
 __all__ = ["FeedLink", "Link", "Page", "Pager", "Plan", "plan_site"]

@@ -34,6 +34,9 @@ class Page:
     more: Callable[[Any], dict[str, Any]] | None = None
     more_of: Any = None
     more_inputs: Callable[[Any], Any] | None = None
+    # The lists the page shows a window of or counts from (names as pagekeys.prepare gives them):
+    # an article added to one changes the page without changing any article it showed before.
+    lists: tuple[str, ...] = ()
 
     def full_context(self) -> dict[str, Any]:
         """``context`` with ``more(more_of)``: an article page's links, terms and related list are
@@ -102,4 +105,24 @@ class Plan:
     nav: tuple[Link, ...]
     feeds: tuple[FeedLink, ...] = ()  # the site's feeds, for autodiscovery links on every page
     indexes: tuple[Link, ...] = ()    # the archive's index pages (archive, terms, stories), for the footer
-    wanted: frozenset[str] | None = None  # a narrow plan's output paths: its pages are those of these only
+    wanted: "Wanted | None" = None  # a narrow plan's output paths: its pages are those of these only
+
+
+def period_name(key: "int | tuple[int, int] | date") -> str:
+    """A year's, month's or day's part of its list's name (see Page.lists): 2024, 2024-05, 2024-05-06."""
+    if isinstance(key, tuple):
+        return f"{key[0]}-{key[1]:02d}"
+    return str(key)
+
+
+class Wanted:
+    """The output paths a narrow plan makes: every one but those carried over from the last build."""
+
+    __slots__ = ("carried", "sitemaps")
+
+    def __init__(self, carried: frozenset[str] | set[str] | dict[str, object], sitemaps: bool):
+        self.carried = carried
+        self.sitemaps = sitemaps  # whether any sitemap file is made (they list every listing: see plan_site)
+
+    def __contains__(self, output: object) -> bool:
+        return output not in self.carried
