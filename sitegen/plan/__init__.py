@@ -311,8 +311,8 @@ class _Planner:
                                    "breadcrumbs": crumbs[:1] + [Link(self.t("Archive"), None)]}))
         self.list_in_sitemap(urls.archive, self.ix.articles)
         year_keys = list(dates.years)
-        for period in years:
-            older, newer = dates.neighbours(year_keys, period.year)
+        for at, period in enumerate(years):
+            older, newer = dates.neighbours(year_keys, period.year, at)
             self.listing(period.url, "year.html", str(period.year), dates.years[period.year], year=period.year,
                          lists=(f"year:{period_name(period.year)}",),
                          description=self.t("Articles of {year}.", year=period.year), months=list(period.months),
@@ -320,9 +320,9 @@ class _Planner:
                          prev_period=Link(str(older), urls.year(older)) if older else None,
                          next_period=Link(str(newer), urls.year(newer)) if newer else None)
         month_keys = list(dates.months)
-        for (year, month), items in dates.months.items():
+        for at, ((year, month), items) in enumerate(dates.months.items()):
             first = date(year, month, 1)
-            older, newer = dates.neighbours(month_keys, (year, month))
+            older, newer = dates.neighbours(month_keys, (year, month), at)
             self.listing(urls.month(year, month), "month.html", self.t.month_year(year, month), items, month=first,
                          lists=(f"month:{period_name((year, month))}",),
                          description=self.t("Articles of {month}.", month=self.t.month_year(year, month)),
@@ -330,9 +330,9 @@ class _Planner:
                          breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(self.t.date(first, "month"), None)],
                          prev_period=self._month_link(older), next_period=self._month_link(newer))
         day_keys = list(dates.days) if self.kinds.days else []
-        for day in day_keys:
+        for at, day in enumerate(day_keys):
             items = dates.days[day]
-            older, newer = dates.neighbours(day_keys, day)
+            older, newer = dates.neighbours(day_keys, day, at)
             self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day, lists=(f"day:{period_name(day)}",),
                          description=self.t("Articles of {day}.", day=self.t.date(day)),
                          breadcrumbs=[*crumbs, Link(str(day.year), urls.year(day.year)),
