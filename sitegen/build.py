@@ -198,7 +198,7 @@ class Narrowing:
 
     def wanted(self, indexes: Indexes, url_of: Callable[[Article], str]) -> Wanted | None:
         """The output paths to plan, or None: the whole plan (no record, or one that cannot be matched)."""
-        self.prepared = prepared = prepare(indexes, url_of)
+        self.prepared = prepared = prepare(indexes)
         self.old = old = previous(self.output, self.manifest)
         last = old.inputs[1] if old is not None and old.inputs else None
         if not isinstance(last, Replay) or not hasattr(last, "plan_problems"):  # (a Replay of an older sitegen)

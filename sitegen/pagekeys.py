@@ -83,7 +83,7 @@ class KeyRecord(NamedTuple):
     moves every other one place down)."""
     basis: bytes    # the salt: templates, settings, build time, navigation, feed links, copied files
     ids: bytes      # 8 bytes per article (the index's order): its identity (digests.row_id)
-    fields: bytes   # 16 bytes per article: every field but the body (digests.planned_digest), and its URL
+    fields: bytes   # 16 bytes per article: every field but the body (digests.planned_digest; its URL follows)
     bodies: bytes   # 16 bytes per article: its body and reading time
     lists: bytes    # 16 bytes per article: what its page shows besides its fields (Prepared.lists)
     story_slugs: tuple[str, ...]
@@ -155,7 +155,7 @@ class PageKeys:
         self._group_dep: dict[str, int] = {}  # and its dep
         # ``provided``: the output paths of copied files, which decide whether some pages are made
         if indexes is not None:
-            made = prepared or prepare(indexes, plan.scheme.article)
+            made = prepared or prepare(indexes)
             self.record: KeyRecord | None = KeyRecord(
                 _digest16(self.salt + repr(sorted(provided)).encode("utf-8", "surrogateescape")), *made)
             self._groups = made.groups
@@ -432,9 +432,8 @@ def _unchanged(entries: dict[str, Any], stale: np.ndarray, number: np.ndarray | 
     return kept
 
 
-def prepare(indexes: Indexes, url_of: Callable[[Article], str]) -> Prepared:
-    """What a KeyRecord is made of besides the salt (see ``Prepared``), from the indexes and
-    each article's URL (``url_of``). The lists (``groups``): "home" (every article, by identity
+def prepare(indexes: Indexes) -> Prepared:
+    """What a KeyRecord is made of besides the salt (see ``Prepared``), from the indexes. The lists (``groups``): "home" (every article, by identity
     and order), "dates" (the years, months and days and their counts), "stories" (each story, in order),
     "all" (every article's fields: the sitemaps), and per term ("term:kind:slug": its names and
     its members' fields, which also stands for the term in page keys; "name:kind:slug": its name
@@ -443,7 +442,8 @@ def prepare(indexes: Indexes, url_of: Callable[[Article], str]) -> Prepared:
     before and after it, which its pages link to)."""
     articles = indexes.articles
     ids = b"".join(map(row_id, articles))
-    fields = b"".join([_digest16(planned_digest(a) + url_of(a).encode("utf-8", "surrogateescape")) for a in articles])
+    # (an article's URL follows from its fields and the settings, which the salt covers)
+    fields = b"".join(map(planned_digest, articles))
     bodies = b"".join([_digest16(digest_of(a) + a.reading_time.to_bytes(8, "little")) for a in articles])
     related = indexes.similar.row_digests(articles)
     row = {a.path: i for i, a in enumerate(articles)}
@@ -464,16 +464,14 @@ def prepare(indexes: Indexes, url_of: Callable[[Article], str]) -> Prepared:
             table[row[path], 7] = _number(repr([(i.article.path if i.article else None, i.text) for i in items]))
     flat = table.tobytes()
     lists = b"".join([_digest16(flat[64 * i:64 * i + 64]) for i in range(n)])
-    rows_of = np.frombuffer(fields, dtype=np.uint64).reshape(-1, 2)
 
     def members(items: Sequence[Article]) -> bytes:
         if not items:
             return b""
         first = row[items[0].path]  # a period's articles are a run of the index (both newest first)
-        if row[items[-1].path] == first + len(items) - 1 and items[len(items) // 2] is articles[first + len(items) // 2]:
-            if all(a is b for a, b in zip(items, articles[first:first + len(items)])):
-                return rows_of[first:first + len(items)].tobytes()
-        return rows_of[np.fromiter(map(row.__getitem__, map(_PATH, items)), dtype=np.int64, count=len(items))].tobytes()
+        if row[items[-1].path] == first + len(items) - 1 and all(map(operator.is_, items, articles[first:first + len(items)])):
+            return fields[16 * first:16 * (first + len(items))]
+        return b"".join(map(planned_digest, items))
 
     stories = b"".join(_digest16(repr((s.slug, s.title)).encode("utf-8", "surrogateescape") + members(s.articles))
                        for s in indexes.stories)
@@ -495,9 +493,6 @@ def prepare(indexes: Indexes, url_of: Callable[[Article], str]) -> Prepared:
             beside = (keys[k - 1] if k else None, keys[k + 1] if k + 1 < len(keys) else None)
             groups[f"{name}:{period_name(key)}"] = _digest16(repr(beside).encode() + members(period[key]))
     return Prepared(ids, fields, bodies, lists, tuple(s.slug for s in indexes.stories), stories, groups)
-
-
-_PATH = operator.attrgetter("path")
 
 
 def _number(text: str) -> int:
