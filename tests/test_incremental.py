@@ -725,7 +725,7 @@ def test_a_page_that_shows_only_the_names_of_its_groups_is_not_rendered_when_the
 def test_a_page_that_shows_a_groups_count_is_rendered_again_when_its_members_change(site, tmp_path, shows):
     """However a template reads a section's members (an attribute, an item, a cached partial,
     a filter's ``attribute=``, a macro), its pages are keyed by them, so every page of the
-    section shows the new count after an article joins it."""
+    section shows the new count after an article joins it, moved from another section or added."""
     from sitegen.themes import template_folders
 
     root = sections_site(site)
@@ -738,6 +738,10 @@ def test_a_page_that_shows_a_groups_count_is_rendered_again_when_its_members_cha
     warm, cold, touched = rebuild(root, tmp_path)
     assert warm == cold
     assert "2024/01/10/story-number-0/index.html" in touched  # not a neighbour of story 1, but the count changed
+    write_files(root, {"content/s9.md": article(9, "World")})  # an added article (a narrow plan): the same
+    warm, cold, touched = rebuild(root, tmp_path)
+    assert warm == cold
+    assert "2024/01/10/story-number-0/index.html" in touched
 
 
 def test_a_body_edit_plans_only_the_pages_that_show_it(root, tmp_path):
