@@ -982,7 +982,7 @@ def test_an_added_or_deleted_article_plans_only_the_pages_that_show_it(site, tmp
                                          f"[{topics[n % 4]}]")
     root = site(files)
     out = tmp_path / "out"
-    first = build(root, out)
+    build(root, out)
     # between older and newer articles of its section, in March: every older article moves a place
     write_files(root, {"content/new.md": text(100, 3, 14, "Sport", "[stadium]")})
     added = build(root, out)
