@@ -172,6 +172,18 @@ def test_count_words():
     assert count_words("One two, three-four: **five** _six_") == 6
     assert count_words("Été à Zürich: naïve café_crème, 2024 — ok") == 7  # not ASCII: Unicode words
     assert count_words("") == 0 and count_words("— … !") == 0
+    assert count_words("word") == count_words(" word") == count_words("word ") == 1
+
+
+def test_count_words_on_ascii_counts_what_the_regex_finds():
+    """The ASCII path (a word starts at each word byte after another kind of byte) against re's ASCII \\w+ runs."""
+    import random
+    import re
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice("ab_9 .,-\n\t'\"<>&z") for _ in range(rng.randint(0, 30)))
+        assert count_words(text) == len(re.findall(r"\w+", text, re.ASCII)), repr(text)
     assert count_words("") == 0
 
 
