@@ -8,8 +8,8 @@ digested once per build and stand for themselves in every page that shows them, 
 article's URL (a page links to it). Where the plan makes part of a context only where it is
 used (an article page's links and structured data), the key stands for what that part is made
 of (``Page.more_inputs``: the article's terms, related list and story) and the planner's code,
-in the salt, for the rest. A term or story stands for its names and its members' fields and
-URLs, not their bodies (``prepare``): templates show a group's count and dates and list its
+in the salt, for the rest. A term or story stands for its names and its members' fields (their
+URLs follow from them), not their bodies (``prepare``): templates show a group's count and dates and list its
 members, and take bodies from the page's own articles.
 Feeds and sitemaps are made by code, not templates: they stand for their maker's name and what
 the plan says they are made of (``Page.inputs``), and that code is in the salt too.
@@ -54,7 +54,7 @@ from sitegen.indexes import Indexes, Story, Term
 from sitegen.indexes.lazy import np
 from sitegen.model import Article
 from sitegen.plan import Page, Plan
-from sitegen.plan.pages import period_name
+from sitegen.plan.pages import kind_list, name_list, period_list, term_list
 
 DATES = (datetime, date, time, timedelta)
 # The code that turns a context into bytes, besides the templates: a change to it (a filter, a
@@ -200,16 +200,14 @@ class PageKeys:
                                   page.pager])
                 if page.more is not None:  # reads the related list of more_of (an article's page, its related page)
                     used.append(self._dep(page.more_of, 1))
-                if page.lists:  # shows a window of these lists, or counts from them
-                    used.extend(self._group_dep.get(name, -1) for name in page.lists)
             elif page.inputs is not None:  # a feed or sitemap: its maker and what it is made of
                 maker = getattr(page.produce, "func", page.produce)
                 text = self.text([page.url, f"{maker.__module__}.{maker.__qualname__}", page.inputs])
-                used.extend(self._group_dep.get(name, -1) for name in page.lists)
             else:
                 return None
         except (Unkeyable, TypeError, ValueError):
             return None
+        used.extend(self._group_dep.get(name, -1) for name in page.lists)  # it shows a window of these, or counts
         if self._number is not None and -1 not in used:
             self._last = (page, array(DEPS, sorted(set(used))).tobytes())
         return self.salt + _digest16(text) + (NAMES_ONLY if names else MEMBERS)
@@ -256,7 +254,7 @@ class PageKeys:
             return known[1]
         if kind is Term:  # by its names: they change with the spelling most of its articles use
             if self._number is not None:
-                self._used.append(self._group_dep.get(f"name:{value.kind}:{value.slug}", -1))
+                self._used.append(self._group_dep.get(name_list(value.kind, value.slug), -1))
             return "Term", value.kind, value.slug, value.name
         fields_of = _FIELDS.get(kind)
         if fields_of is not None:  # links, related links, pagers, calendar cells
@@ -285,7 +283,7 @@ class PageKeys:
                                + repr(self.urls.get(value.path)).encode("utf-8", "surrogateescape")).hex()
             dep = self._dep(value, 0)
         else:  # a term or a story: its names and its members as listings show them
-            term = f"term:{value.kind}:{value.slug}" if isinstance(value, Term) else None
+            term = term_list(value.kind, value.slug) if isinstance(value, Term) else None
             digest = self._groups[term].hex() if term in self._groups else None
             if digest is None:
                 names = (value.kind, value.slug, value.name) if term else (value.slug, value.title)
@@ -332,16 +330,10 @@ def kept_keys(entries: dict[str, Any], record: Any, prepared: Prepared) -> dict[
     stories and lists are matched by identity, so an article added or deleted changes only the
     pages that show it, its neighbours or a list it is in. None when it cannot be: no record,
     or one of another shape."""
-    if not isinstance(record, tuple) or len(record) != len(KeyRecord._fields):
-        return None
-    old = KeyRecord(*record)
-    if not all(isinstance(column, bytes) for column in (old.ids, old.fields, old.bodies, old.lists, old.stories)) \
-            or not isinstance(old.groups, dict) or not isinstance(old.story_slugs, tuple):
+    old = _record(record)
+    if old is None:
         return None
     n_old, n_new = len(old.ids) // 8, len(prepared.ids) // 8
-    if len(old.fields) != 16 * n_old or len(old.bodies) != 16 * n_old or len(old.lists) != 16 * n_old \
-            or len(old.stories) != 16 * len(old.story_slugs):
-        return None
     ranked = np.sort(np.frombuffer(prepared.ids, dtype=np.uint64))  # (not np.unique: it imports numpy.ma, 15 ms)
     if (ranked[1:] == ranked[:-1]).any():  # two articles of one identity (8 bytes alike): no matching
         return None
@@ -380,10 +372,9 @@ def changed_articles(record: Any, prepared: Prepared) -> np.ndarray | None:
     """The rows (in this build's index) of the articles the last build's ``record`` had not, or
     had with other fields than ``prepared`` (their body aside): those a narrow plan must check
     (see build.Narrowing). None: no record of this shape."""
-    if not isinstance(record, tuple) or len(record) != len(KeyRecord._fields) or not isinstance(record[1], bytes) \
-            or not isinstance(record[2], bytes) or len(record[2]) != 2 * len(record[1]):
+    old = _record(record)
+    if old is None:
         return None
-    old = KeyRecord(*record)
     if old.ids == prepared.ids and old.fields == prepared.fields:
         return np.empty(0, dtype=np.int64)
     row = _rows(prepared.ids, old.ids)  # per new article: its old row (-1: none)
@@ -393,6 +384,22 @@ def changed_articles(record: Any, prepared: Prepared) -> np.ndarray | None:
     if not len(before):
         return np.arange(len(after), dtype=np.int64)
     return np.flatnonzero((row < 0) | (before[mapped] != after).any(axis=1))
+
+
+def _record(record: Any) -> KeyRecord | None:
+    """The last build's record as a KeyRecord, or None when it is not one of this shape (an older
+    sitegen's, or a damaged manifest): its columns bytes of one size per article or story."""
+    if not isinstance(record, tuple) or len(record) != len(KeyRecord._fields):
+        return None
+    old = KeyRecord(*record)
+    if not all(isinstance(column, bytes) for column in (old.ids, old.fields, old.bodies, old.lists, old.stories)) \
+            or not isinstance(old.groups, dict) or not isinstance(old.story_slugs, tuple):
+        return None
+    count = len(old.ids) // 8
+    if len(old.ids) != 8 * count or any(len(column) != 16 * count for column in (old.fields, old.bodies, old.lists)) \
+            or len(old.stories) != 16 * len(old.story_slugs):
+        return None
+    return old
 
 
 def _rows(ids: bytes, among: bytes) -> np.ndarray:
@@ -433,13 +440,13 @@ def _unchanged(entries: dict[str, Any], stale: np.ndarray, number: np.ndarray | 
 
 
 def prepare(indexes: Indexes) -> Prepared:
-    """What a KeyRecord is made of besides the salt (see ``Prepared``), from the indexes. The lists (``groups``): "home" (every article, by identity
-    and order), "dates" (the years, months and days and their counts), "stories" (each story, in order),
-    "all" (every article's fields: the sitemaps), and per term ("term:kind:slug": its names and
-    its members' fields, which also stands for the term in page keys; "name:kind:slug": its name
-    alone, for pages that show it by name), kind ("terms:kind": its
-    terms in order) and year, month and day ("year:2024"...: its members' fields and the periods
-    before and after it, which its pages link to)."""
+    """What a KeyRecord is made of besides the salt (see ``Prepared``), from the indexes. The
+    lists (``groups``, named as plan.pages names them): "home" (every article, by identity and
+    order), "dates" (the years, months and days and their counts), "stories" (each story, in
+    order), "all" (every article's fields: the sitemaps), per term its names and members' fields
+    (which also stand for the term in page keys) and its name alone (for pages that show it by
+    name), per kind its terms in order, and per year, month and day its members' fields and the
+    periods before and after it (which its pages link to)."""
     articles = indexes.articles
     ids = b"".join(map(row_id, articles))
     # (an article's URL follows from its fields and the settings, which the salt covers)
@@ -481,17 +488,17 @@ def prepare(indexes: Indexes) -> Prepared:
                                        for period in (dates.years, dates.months, dates.days)]).encode()),
               "stories": _digest16(repr([s.slug for s in indexes.stories]).encode("utf-8", "surrogateescape") + stories)}
     for kind, terms in indexes.terms.items():
-        groups[f"terms:{kind}"] = _digest16(repr([(t.slug, t.name) for t in terms.values()]).encode(
+        groups[kind_list(kind)] = _digest16(repr([(t.slug, t.name) for t in terms.values()]).encode(
             "utf-8", "surrogateescape"))
         for term in terms.values():
-            groups[f"name:{kind}:{term.slug}"] = _digest16(term.name.encode("utf-8", "surrogateescape"))
-            groups[f"term:{kind}:{term.slug}"] = _digest16(repr(("Term", (kind, term.slug, term.name))).encode(
+            groups[name_list(kind, term.slug)] = _digest16(term.name.encode("utf-8", "surrogateescape"))
+            groups[term_list(kind, term.slug)] = _digest16(repr(("Term", (kind, term.slug, term.name))).encode(
                 "utf-8", "surrogateescape") + members(term.articles))
     for name, period in (("year", dates.years), ("month", dates.months), ("day", dates.days)):
         keys = list(period)
         for k, key in enumerate(keys):
             beside = (keys[k - 1] if k else None, keys[k + 1] if k + 1 < len(keys) else None)
-            groups[f"{name}:{period_name(key)}"] = _digest16(repr(beside).encode() + members(period[key]))
+            groups[period_list(name, key)] = _digest16(repr(beside).encode() + members(period[key]))
     return Prepared(ids, fields, bodies, lists, tuple(s.slug for s in indexes.stories), stories, groups)
 
 

@@ -387,7 +387,8 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     ``key_of(page, None)`` when there was none).
     ``old``: the manifest as ``previous`` read it, when the caller read it first. ``carried``:
     pages of ``old`` that are not in ``pages`` (a narrow plan's, see plan_site) and stay as they
-    are: the caller found each key unchanged and each file as written (``written_as``).
+    are, each with its deps as this build numbers them (pagekeys.kept_keys): the caller found each
+    key unchanged and each file as written (``written_as``).
     """
     global _job
     if old is False:

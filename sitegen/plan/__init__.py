@@ -21,7 +21,7 @@ from sitegen.model import Article, slugify
 from sitegen.plan import feeds, meta, sitemaps
 from sitegen.plan.feeds import FeedLink
 from sitegen.plan.paging import Pager, paginate
-from sitegen.plan.pages import DayCell, Link, Page, Period, Plan, RelatedLink, SectionBlock, Wanted, period_name
+from sitegen.plan.pages import DayCell, Link, Page, Period, Plan, RelatedLink, SectionBlock, Wanted, kind_list, name_list, period_list, term_list
 from sitegen.plan.urls import Urls, output_path
 
 KIND_LABELS = {"section": "Sections", "tag": "Tags", "author": "Authors", "source": "Sources"}  # message ids
@@ -274,7 +274,7 @@ class _Planner:
             index = self.urls.term_index(kind)
             label = self.t(KIND_LABELS[kind])
             if self.wants(index):
-                self.add(Page(url=index, template="terms.html", title=self.title(label), lists=(f"terms:{kind}",),
+                self.add(Page(url=index, template="terms.html", title=self.title(label), lists=(kind_list(kind),),
                               description=self.t(KIND_DESCRIPTIONS[kind]),
                               context={"heading": label, "kind": kind, "terms": list(terms.values()),
                                        "breadcrumbs": [Link(self.t("Home"), "/"), Link(label, None)]}))
@@ -283,7 +283,7 @@ class _Planner:
                           "author": self.config.feeds.authors}.get(kind, False)
             for term in terms.values():
                 url = self.urls.term(kind, term.slug)
-                group = f"term:{kind}:{term.slug}"
+                group = term_list(kind, term.slug)
                 feed = self.feed(f"{term.name} — {self.config.title}", self.t(KIND_LABEL[kind], name=term.name), url,
                                  term.articles, group) if with_feeds else None
                 self.listing(url, "listing.html", term.name, term.articles, lists=(group,),
@@ -314,7 +314,7 @@ class _Planner:
         for at, period in enumerate(years):
             older, newer = dates.neighbours(year_keys, period.year, at)
             self.listing(period.url, "year.html", str(period.year), dates.years[period.year], year=period.year,
-                         lists=(f"year:{period_name(period.year)}",),
+                         lists=(period_list("year", period.year),),
                          description=self.t("Articles of {year}.", year=period.year), months=list(period.months),
                          breadcrumbs=[*crumbs, Link(str(period.year), None)],
                          prev_period=Link(str(older), urls.year(older)) if older else None,
@@ -324,7 +324,7 @@ class _Planner:
             first = date(year, month, 1)
             older, newer = dates.neighbours(month_keys, (year, month), at)
             self.listing(urls.month(year, month), "month.html", self.t.month_year(year, month), items, month=first,
-                         lists=(f"month:{period_name((year, month))}",),
+                         lists=(period_list("month", (year, month)),),
                          description=self.t("Articles of {month}.", month=self.t.month_year(year, month)),
                          calendar=self.calendar(year, month), weekdays=self.t.weekdays(),
                          breadcrumbs=[*crumbs, Link(str(year), urls.year(year)), Link(self.t.date(first, "month"), None)],
@@ -333,7 +333,7 @@ class _Planner:
         for at, day in enumerate(day_keys):
             items = dates.days[day]
             older, newer = dates.neighbours(day_keys, day, at)
-            self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day, lists=(f"day:{period_name(day)}",),
+            self.listing(urls.day(day), "day.html", self.t.date(day), items, day=day, lists=(period_list("day", day),),
                          description=self.t("Articles of {day}.", day=self.t.date(day)),
                          breadcrumbs=[*crumbs, Link(str(day.year), urls.year(day.year)),
                                       Link(self.t.date(day, "month"), urls.month(day.year, day.month)), Link(str(day.day), None)],
@@ -396,7 +396,7 @@ class _Planner:
                                self.config.feeds.entries, self.build_time)
         site = feeds.FeedSite(self.config, self.article_urls, self.ix.terms, self.bodies)
         # its entries' categories by the names of their terms
-        names = sorted({f"name:{kind}:{slugify(name)}" for a in feed.articles
+        names = sorted({name_list(kind, slugify(name)) for a in feed.articles
                         for kind, name in [("section", a.section), *(("tag", tag) for tag in a.tags)] if name})
         for url, produce, inputs in feeds.producers(feed, site):
             if self.wants(url):

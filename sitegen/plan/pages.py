@@ -108,11 +108,28 @@ class Plan:
     wanted: "Wanted | None" = None  # a narrow plan's output paths: its pages are those of these only
 
 
-def period_name(key: "int | tuple[int, int] | date") -> str:
-    """A year's, month's or day's part of its list's name (see Page.lists): 2024, 2024-05, 2024-05-06."""
-    if isinstance(key, tuple):
-        return f"{key[0]}-{key[1]:02d}"
-    return str(key)
+# The names of the lists pages depend on (Page.lists; pagekeys.prepare digests each), made here
+# only, so that a page and the record name a list alike: "home", "dates", "stories", "all" and these.
+def term_list(kind: str, slug: str) -> str:
+    """A term's members (its pages, its feeds, a page that shows its count)."""
+    return f"term:{kind}:{slug}"
+
+
+def name_list(kind: str, slug: str) -> str:
+    """A term's name alone (a page that shows the term by name)."""
+    return f"name:{kind}:{slug}"
+
+
+def kind_list(kind: str) -> str:
+    """The terms of one kind, in order (its index page)."""
+    return f"terms:{kind}"
+
+
+def period_list(kind: str, key: "int | tuple[int, int] | date") -> str:
+    """A year's, month's or day's articles (``kind``: year, month or day): "year:2024",
+    "month:2024-05", "day:2024-05-06"."""
+    name = f"{key[0]}-{key[1]:02d}" if isinstance(key, tuple) else str(key)
+    return f"{kind}:{name}"
 
 
 class Wanted:
