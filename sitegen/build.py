@@ -7,6 +7,7 @@ import gc
 import hashlib
 import os
 import re
+import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from sitegen.errors import BuildError, Diagnostic, TemplateFailure, sorted_uniqu
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.model import Article
-from sitegen.forked import Forked, Unavailable
+from sitegen.forked import Forked, Unavailable, idle_priority
 from sitegen.load import Look, Loaded, fingerprint, holds_articles, load, look, static_copies, text_named
 from sitegen.plan import Plan, plan_site
 from sitegen.plan.pages import Wanted
@@ -33,8 +34,8 @@ from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_files, template_folders, theme_dir
 from sitegen import __version__
-from sitegen.write import (IntactCheck, Manifest, Written, check_output, not_intact, previous, prune_manifests,
-                           unchanged, write_site, written_as)
+from sitegen.write import (IntactCheck, Manifest, StageAhead, Written, check_output, make_stage, not_intact,
+                           previous, prune_manifests, recover, unchanged, write_site, written_as)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +190,10 @@ class Narrowing:
     it stayed in memory through the related articles' repair, the build's peak (70 MB more at
     100,000 articles)."""
 
-    def __init__(self, output: Path, manifest: Path | None, check: IntactCheck | None = None):
-        self.output, self.manifest, self.check = output, manifest, check
+    def __init__(self, output: Path, manifest: Path | None, check: IntactCheck | None = None,
+                 stage: Path | None = None):
+        """``stage``: this build's own, made already (see StageAhead), which ``previous`` leaves."""
+        self.output, self.manifest, self.check, self.stage = output, manifest, check, stage
         self.old: Manifest | None = None  # the last build's manifest, once ``wanted`` has read it
         self.prepared: Prepared | None = None
         self.kept: dict[str, tuple[bytes, bytes]] | None = None  # output -> (key, deps) of the pages carried
@@ -199,7 +202,7 @@ class Narrowing:
     def wanted(self, indexes: Indexes, url_of: Callable[[Article], str]) -> Wanted | None:
         """The output paths to plan, or None: the whole plan (no record, or one that cannot be matched)."""
         self.prepared = prepared = prepare(indexes)
-        self.old = old = previous(self.output, self.manifest)
+        self.old = old = previous(self.output, self.manifest, self.stage)
         last = old.inputs[1] if old is not None and old.inputs else None
         if not isinstance(last, Replay) or not hasattr(last, "plan_problems"):  # (a Replay of an older sitegen)
             return None
@@ -256,6 +259,7 @@ class Stopwatch:
         self._last = now
 
 
+AHEAD_FROM = 500  # articles: a smaller build renders before its folders would be made ahead (see StageAhead)
 WARM_FROM = 500  # article files: a smaller build is over too soon for templates compiled ahead to pay
 
 
@@ -271,19 +275,10 @@ def warm_templates(site: Path, compiled: Path, content: Path) -> int:
     made = [path.stat().st_mtime_ns for path in compiled.glob("templates-*/*.cache")]
     if (made and max(made) >= newest) or not holds_articles(content, WARM_FROM):
         return 0
-    _idle_priority()
+    idle_priority()
     from sitegen.render import compile_templates
 
     return compile_templates(template_folders(site), compiled)
-
-
-def _idle_priority() -> None:
-    """Run only when a core has nothing else to run: Linux's SCHED_IDLE (at nice 19 the child
-    still slowed the parse stage, by 0.04 of 0.3 s at 1,000 articles), else nice 19."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        os.nice(19)
 
 
 MANIFESTS = "output-*.pickle"
@@ -335,103 +330,128 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     then = [(not_intact, (out, manifest))] if with_check else []
     if cache:
         then.append((warm_templates, (site, site / CACHE_DIR, site / config.content_dir)))
+    ahead = None if with_check else StageAhead()  # (a whole new folder: see StageAhead)
+    if ahead is not None:
+        then.append((ahead.make, ()))
     child = Forked(look, site / config.content_dir, then=then)
+    if ahead is not None:
+        ahead.forked()
     check = IntactCheck(out, manifest, (child, 1) if with_check else None) if cache else None
     articles_cache = ArticleCache(site, config, enabled=cache)
     try:
         looked: Look | None = child.result(0)
     except Unavailable:  # (load looks itself)
         looked = None
-    gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future, looked=looked)
+    try:
+        gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future, looked=looked)
+    except BaseException:
+        if ahead is not None:
+            ahead.cancel()
+        raise
     del looked
     clock.lap("load")
-    inputs = inputs_digest(site, config, gathered, (drafts, future, fingerprint_assets)) if cache else None
-    same = unchanged(out, manifest, inputs, search=bool(config.search), check=check) if inputs else None
-    if same is not None:  # every input as the last build into ``out`` read them, and its files intact
+    stage = None
+    if ahead is not None:
+        if child.running and len(gathered.loaded.articles) >= AHEAD_FROM:
+            recover(out)
+            stage = make_stage(out)
+            url_of = Urls(config).article
+            ahead.send(stage, [output_path(url_of(article)) for article in gathered.loaded.articles])
+        else:
+            ahead.cancel()
+    try:
+        inputs = inputs_digest(site, config, gathered, (drafts, future, fingerprint_assets)) if cache else None
+        same = unchanged(out, manifest, inputs, search=bool(config.search), check=check) if inputs else None
+        if same is not None:  # every input as the last build into ``out`` read them, and its files intact
+            articles_cache.save()
+            articles_cache.release()
+            prune_manifests(articles_cache.folder, MANIFESTS)
+            clock.lap("unchanged")
+            return _replayed(out, gathered, same, strict, started, clock.laps)
+        narrow = Narrowing(out, manifest, check, stage) if cache else None
+        planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
+                                clock=clock, narrow=narrow)
+        old = narrow.old if narrow is not None else previous(out, manifest, stage)
+        scheduled = planned.scheduled
         articles_cache.save()
         articles_cache.release()
-        prune_manifests(articles_cache.folder, MANIFESTS)
-        clock.lap("unchanged")
-        return _replayed(out, gathered, same, strict, started, clock.laps)
-    narrow = Narrowing(out, manifest, check) if cache else None
-    planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
-                            clock=clock, narrow=narrow)
-    old = narrow.old if narrow is not None else previous(out, manifest)
-    scheduled = planned.scheduled
-    articles_cache.save()
-    articles_cache.release()
-    clock = Stopwatch()
-    copies, renamed = fingerprint(planned.statics) if fingerprint_assets else (planned.statics, {})
-    from sitegen.render import Renderer  # Jinja only here: a build that finds nothing changed never imports it
+        clock = Stopwatch()
+        copies, renamed = fingerprint(planned.statics) if fingerprint_assets else (planned.statics, {})
+        from sitegen.render import Renderer  # Jinja only here: a build that finds nothing changed never imports it
 
-    salt = template_salt(template_folders(site), config, planned.build_time, renamed, planned.messages.locale,
-                         sorted(planned.messages.texts.items()))
-    prepared = narrow.prepared if narrow else None
-    keys = PageKeys(planned.plan, salt, planned.indexes, planned.provided, prepared)
-    carried: dict[str, bytes] = {}  # output -> its deps as this build numbers them (see pagekeys.kept_keys)
-    if planned.plan.wanted is not None:
-        if narrow is not None and narrow.stands(keys, planned.plan_problems):  # the last build's plan but these pages
-            assert old is not None and narrow.kept is not None
-            carried = {rel: deps for rel, (_, deps) in narrow.kept.items()}
-            last: Replay = old.inputs[1]  # type: ignore[index]
-            planned = replace(planned, plan_problems=last.plan_problems)  # (none, when an article changed)
-        else:  # another basis: the last build's plan does not stand
+        salt = template_salt(template_folders(site), config, planned.build_time, renamed, planned.messages.locale,
+                             sorted(planned.messages.texts.items()))
+        prepared = narrow.prepared if narrow else None
+        keys = PageKeys(planned.plan, salt, planned.indexes, planned.provided, prepared)
+        carried: dict[str, bytes] = {}  # output -> its deps as this build numbers them (see pagekeys.kept_keys)
+        if planned.plan.wanted is not None:
+            if narrow is not None and narrow.stands(keys, planned.plan_problems):  # the last build's plan but these pages
+                assert old is not None and narrow.kept is not None
+                carried = {rel: deps for rel, (_, deps) in narrow.kept.items()}
+                last: Replay = old.inputs[1]  # type: ignore[index]
+                planned = replace(planned, plan_problems=last.plan_problems)  # (none, when an article changed)
+            else:  # another basis: the last build's plan does not stand
+                clock.lap("pages")
+                planned = whole_plan(planned, config)
+                clock.lap("plan")
+                keys = PageKeys(planned.plan, salt, planned.indexes, planned.provided, prepared)
+        loaded, plan, build_time, contents = (planned.loaded, planned.plan, planned.build_time,
+                                              planned.contents)
+        diagnostics = planned.diagnostics
+        html_pages = sum(page.output.endswith(".html") for page in plan.pages) + sum(rel.endswith(".html") for rel in carried)
+
+        reused = 0
+
+        def result(files: int, written: Written | None) -> BuildResult:
+            return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
+                               diagnostics, time.perf_counter() - started, written is not None,
+                               len(scheduled.held), scheduled.next_change, scheduled.rebuild_at,
+                               *((written.changed, written.removed, written.rendered) if written else (0, 0, 0)),
+                               reused, _merged(planned.timings + clock.laps), len(plan.pages))
+
+        if strict and any(d.is_error for d in diagnostics):
+            raise StrictFailure(result(0, None))
+        if one_shot:
+            _resume_collector()
+        child.stop()  # (its templates compiled ahead by now, or compiled by the render itself)
+        renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies,
+                            compiled=articles_cache.folder if cache else None)
+        copies += contents
+        reused = keys.reuse(old.entries if old else None, old.record if old else None,
+                            narrow.kept if carried and narrow else None)
+        # Pagefind needs to read only article pages; with none, it reads the rest so that it
+        # still writes its (empty) index and search UI, which the search page loads.
+        search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
+
+        searched: list[bool] = []
+
+        def search(site: Path, bundle: Path) -> int:  # the pages stage ends where Pagefind starts
             clock.lap("pages")
-            planned = whole_plan(planned, config)
-            clock.lap("plan")
-            keys = PageKeys(planned.plan, salt, planned.indexes, planned.provided, prepared)
-    loaded, plan, build_time, contents = (planned.loaded, planned.plan, planned.build_time,
-                                          planned.contents)
-    diagnostics = planned.diagnostics
-    html_pages = sum(page.output.endswith(".html") for page in plan.pages) + sum(rel.endswith(".html") for rel in carried)
+            searched.append(True)
+            return index_site(site, bundle, glob=search_glob)
 
-    reused = 0
-
-    def result(files: int, written: Written | None) -> BuildResult:
-        return BuildResult(out, len(plan.urls), html_pages, files, loaded.drafts_skipped,
-                           diagnostics, time.perf_counter() - started, written is not None,
-                           len(scheduled.held), scheduled.next_change, scheduled.rebuild_at,
-                           *((written.changed, written.removed, written.rendered) if written else (0, 0, 0)),
-                           reused, _merged(planned.timings + clock.laps), len(plan.pages))
-
-    if strict and any(d.is_error for d in diagnostics):
-        raise StrictFailure(result(0, None))
-    if one_shot:
-        _resume_collector()
-    child.stop()  # (its templates compiled ahead by now, or compiled by the render itself)
-    renderer = Renderer(site, config, plan, build_time, renamed, planned.messages, planned.bodies,
-                        compiled=articles_cache.folder if cache else None)
-    copies += contents
-    reused = keys.reuse(old.entries if old else None, old.record if old else None,
-                        narrow.kept if carried and narrow else None)
-    # Pagefind needs to read only article pages; with none, it reads the rest so that it
-    # still writes its (empty) index and search UI, which the search page loads.
-    search_glob = article_glob(config.permalinks.article) if plan.urls else "**/*.html"
-
-    searched: list[bool] = []
-
-    def search(site: Path, bundle: Path) -> int:  # the pages stage ends where Pagefind starts
-        clock.lap("pages")
-        searched.append(True)
-        return index_site(site, bundle, glob=search_glob)
-
-    replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])),
-                    planned.plan_problems)
-    try:
-        written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
-                             key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),
-                             settle=lambda page, key: keys.settled(page, key, renderer.names_only), deps_of=keys.deps,
-                             record=tuple(keys.record) if keys.record else None, old=old,
-                             copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
-                             finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
-                             carried=carried)
-    finally:
-        articles_cache.bodies.done_reading()  # (this process read bodies in one transaction: see BodyStore.html)
-    clock.lap("search" if searched else "pages")
-    record(out, scheduled.next_change)
-    if cache:
-        prune_manifests(articles_cache.folder, MANIFESTS)
-    return result(written.files, written)
+        replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])),
+                        planned.plan_problems)
+        try:
+            written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
+                                 key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),
+                                 settle=lambda page, key: keys.settled(page, key, renderer.names_only), deps_of=keys.deps,
+                                 record=tuple(keys.record) if keys.record else None, old=old,
+                                 copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
+                                 finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
+                                 carried=carried, ahead=ahead if stage is not None else None)
+        finally:
+            articles_cache.bodies.done_reading()  # (this process read bodies in one transaction: see BodyStore.html)
+        clock.lap("search" if searched else "pages")
+        record(out, scheduled.next_change)
+        if cache:
+            prune_manifests(articles_cache.folder, MANIFESTS)
+        return result(written.files, written)
+    except BaseException:
+        if stage is not None:  # (write_site removes it itself, or has swapped it in)
+            child.stop()
+            shutil.rmtree(stage, ignore_errors=True)
+        raise
 
 
 def _resume_collector() -> None:
