@@ -5,7 +5,8 @@ and bytes; a rebuild renders only pages whose key changed and writes only files 
 changed. Pages are rendered in parallel across cores. A failed or interrupted build (an error,
 Ctrl-C, a kill) leaves the previous output as it was, or at worst (killed while moving changed
 files in) each file whole and no manifest, so the next build makes a whole new folder; a stale
-work folder from an interrupted build is removed by the next one.
+work folder from an interrupted build is removed by the next one. A whole new folder's folders
+and article files can be made ahead, while the build is still loading and planning (StageAhead).
 """
 
 from __future__ import annotations

@@ -60,6 +60,10 @@ def test_a_cold_build_with_its_stage_made_ahead_writes_what_one_without_writes(a
     # Each child made the folders (2024, its months and days, each article's) and the files.
     articles = len([p for p in (tmp_path / "plain").rglob("index.html") if p.parent.parent.parent.parent.name == "2024"])
     assert len(made) == 2 and all(n > 2 * articles for n in made)
+    # Stopped as the build renders, however far it got (as a build does it): the same output.
+    monkeypatch.setattr(sitegen.build, "Forked", Forked)
+    build(archive, tmp_path / "stopped", cache=False)
+    assert listing(tmp_path / "stopped") == listing(tmp_path / "plain")
     assert not [p for p in tmp_path.glob(".sitegen-*") if p.is_dir()]  # (no stage left)
 
 
