@@ -356,7 +356,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
             recover(out)
             stage = make_stage(out)
             url_of = Urls(config).article
-            ahead.send(stage, [output_path(url_of(article)) for article in gathered.loaded.articles])
+            ahead.send(stage, (output_path(url_of(article)) for article in gathered.loaded.articles))
         else:
             ahead.cancel()
     try:
