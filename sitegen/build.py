@@ -325,7 +325,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     manifest = site / CACHE_DIR / manifest_name(out) if cache else None
     # One child, forked first (a small process), looks at the content folder while this process
     # reads the article cache, then checks the last build's files (asked later), then compiles
-    # the templates ahead (never asked: see warm_templates).
+    # the templates ahead (never asked: see warm_templates), and for a whole new output makes its
+    # folders and article files once the articles are loaded (see StageAhead).
     with_check = cache and manifest is not None and manifest.is_file()
     then = [(not_intact, (out, manifest))] if with_check else []
     if cache:

@@ -496,8 +496,8 @@ class StageAhead:
         self._read, self._write = os.pipe()
         self.stage: Path | None = None
         # What is sent, kept for drop_unused: each folder ("/"-ended) before what is in it, each
-        # name ended by a NUL byte (a name may come again). One bytes object, not a string per name: 60 MB at a million
-        # articles, where a list of the names took 250.
+        # name ended by a NUL byte (a name may come again). One bytes object, not a string per
+        # name: 60 MB at a million articles, where a list of the names took 250.
         self._names = b""
 
     def make(self) -> int:
