@@ -440,7 +440,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
                                  record=tuple(keys.record) if keys.record else None, old=old,
                                  copies=copies, manifest=manifest, progress=progress, jobs=jobs or min(os.cpu_count() or 1, 8),
                                  finish=search if config.search else None, inputs=(inputs, replay) if inputs else None,
-                                 carried=carried, ahead=ahead if stage is not None else None)
+                                 carried=carried, ahead=ahead)
         finally:
             articles_cache.bodies.done_reading()  # (this process read bodies in one transaction: see BodyStore.html)
         clock.lap("search" if searched else "pages")

@@ -394,8 +394,9 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
     ``old``: the manifest as ``previous`` read it, when the caller read it first. ``carried``:
     pages of ``old`` that are not in ``pages`` (a narrow plan's, see plan_site) and stay as they
     are, each with its deps as this build numbers them (pagekeys.kept_keys): the caller found each
-    key unchanged and each file as written (``written_as``). ``ahead``: the stage, made by the
-    caller with folders and files in it already (see StageAhead); the child that makes them has ended.
+    key unchanged and each file as written (``written_as``). ``ahead``: what the caller sent its
+    child to make (see StageAhead); its ``stage``, when it sent one, is this build's, with folders
+    and files in it already, and the child has ended.
     """
     global _job
     stage_ahead = ahead.stage if ahead is not None else None
@@ -426,7 +427,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             sources.pop(rel, None)
         copied = _copy_files(sources, old.entries if old else {}, output, stage, flat)
         done.extend(copied)
-        if stage_ahead is not None and ahead is not None and not flat:
+        if ahead is not None and stage_ahead is not None and not flat:
             ahead.drop_unused(done.rels)
         changed = done.with_fate(NEW)
         new = Manifest(str(output), inputs=inputs, record=record, ledger=done)
