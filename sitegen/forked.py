@@ -20,7 +20,8 @@ import os
 import pickle
 import signal
 import weakref
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 LENGTH = 8  # bytes before each result: its length, so a result cut short by a dying child is known
 
@@ -42,10 +43,12 @@ class Forked:
             return
         calls = [(call, args), *then]
         pipes = [os.pipe() for _ in calls]
-        pid = os.fork()
+        with interrupts_held():
+            pid = os.fork()
         if pid == 0:  # the child: each result pickled into its pipe; 0 only when all are there
             status = 1
             try:
+                release_interrupts()
                 for read, _ in pipes:
                     os.close(read)
                 for (made, made_args), (_, write) in zip(calls, pipes):
@@ -95,6 +98,30 @@ class Forked:
         pid, self._pid = self._pid, None
         self._reaper.detach()
         os.waitpid(pid, 0)
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back while this process forks (``os.fork``, or a pool starting its
+    workers), then delivered. Python runs the handlers registered for a fork (the logging
+    module's, which multiprocessing imports) after it in the parent, and a KeyboardInterrupt
+    raised inside one of them is printed and dropped: a Ctrl-C that came as a render pool
+    started was lost, and the build went on to the end (2 of 80 tries with the signal sent
+    then). A child starts with it held too; ``release_interrupts`` lets it through there."""
+    if not hasattr(signal, "pthread_sigmask"):  # (no signal masks here: nothing to hold)
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def release_interrupts() -> None:
+    """In a child forked under ``interrupts_held``: Ctrl-C reaches it again."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def idle_priority() -> None:

@@ -19,6 +19,7 @@ from sitegen.cache import ArticleCache, Stamp, file_key, stamp_of
 from sitegen.config import Config
 from sitegen.digests import planned_digest
 from sitegen.errors import Diagnostic, error
+from sitegen.forked import interrupts_held, release_interrupts
 from sitegen.formats import ReadContext, frontmatter, scrape
 from sitegen.model import Article, Image
 from sitegen.parts import tapered
@@ -270,8 +271,11 @@ def parse_all(jobs: list[Job], content: Path, config: Config, detach: bool = Fal
     import multiprocessing  # (only here: a rebuild parses a few files)
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for part in pool.map(partial(_parse_chunk, content=content, config=config, detach=detach), chunks):
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=release_interrupts) as pool:
+        with interrupts_held():  # (the pool forks its workers as the first part is handed out)
+            parts = pool.map(partial(_parse_chunk, content=content, config=config, detach=detach), chunks)
+        for part in parts:
             yield from part
 
 

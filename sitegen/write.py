@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from sitegen.errors import BuildError
-from sitegen.forked import Forked, Unavailable, idle_priority
+from sitegen.forked import Forked, Unavailable, idle_priority, interrupts_held
 from sitegen.parts import part_size
 
 WORK_PREFIX = ".sitegen-"
@@ -655,7 +655,9 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
     # is rendered in one process, not in each (at 10,000 articles 17,600 of 47,600 row renders were
     # a second process's, 0.35 CPU seconds). Parts taper as the pages run out (see parts.py).
     front, back = 0, total
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_sigint) as pool:
+    with interrupts_held():  # (the pool forks its workers as it starts)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_sigint)
+    with pool:
         queued: dict[int, multiprocessing.pool.AsyncResult] = {}
         while front < back or queued:
             while front < back and len(queued) < 2 * workers:  # each worker a part in hand and one queued

@@ -106,3 +106,34 @@ def test_a_child_still_busy_when_it_goes_is_ended():
     assert time.monotonic() - started < 30
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+# Ctrl-C landing while the process forks: os.kill from an after-fork handler in the parent, where
+# Python would drop the KeyboardInterrupt (as it did a build's, when its render pool started).
+CTRL_C_AS_IT_FORKS = """
+import os, signal, sys
+os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
+try:
+    {fork}
+    for _ in range(1000):
+        pass
+    print("went on")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+@pytest.mark.parametrize("fork", [
+    "from sitegen.forked import Forked; Forked(int).result()",
+    "import multiprocessing; from sitegen.forked import interrupts_held\n"
+    "    with interrupts_held():\n        pool = multiprocessing.get_context('fork').Pool(1)",
+])
+def test_ctrl_c_as_the_process_forks_interrupts_it(fork):
+    import subprocess
+    import sys
+
+    from conftest import ROOT, default_sigint
+
+    run = subprocess.run([sys.executable, "-c", CTRL_C_AS_IT_FORKS.format(fork=fork)], capture_output=True, text=True,
+                         cwd=ROOT, preexec_fn=default_sigint, timeout=60)
+    assert run.stdout.strip() == "interrupted", run.stderr

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RelatedConfig
+from sitegen.forked import interrupts_held, release_interrupts
 from sitegen.indexes.csr import (Csr, columns as columns_of, pair_products, product, ptr_of, ptr_of_sizes,
                                  row_sums)
 from sitegen.indexes.lazy import distinct, np, sp
@@ -550,7 +551,9 @@ def all_pairs(chunks: Sequence[np.ndarray], inputs: tuple) -> Iterator[tuple[np.
             return
         import multiprocessing  # (only here: a repair pairs a few rows in line)
 
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with interrupts_held():  # (the pool forks its workers as it starts)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=release_interrupts)
+        with pool:
             yield from pool.imap(_chunk_pairs, chunks)
     finally:
         _forked = None
