@@ -24,6 +24,8 @@ from sitegen.indexes import Indexes, build_indexes
 from sitegen.model import Article
 from sitegen.forked import Forked, Unavailable, idle_priority
 from sitegen.load import Look, Loaded, fingerprint, holds_articles, load, look, static_copies, text_named
+from sitegen import nochange
+from sitegen.nochange import NoChange, Seen
 from sitegen.plan import Plan, plan_site
 from sitegen.plan.pages import Wanted
 from sitegen.plan.sitemaps import made_here
@@ -34,8 +36,8 @@ from sitegen.schedule import Change, Scheduled, moment, record, schedule
 from sitegen.search import article_glob, index_site
 from sitegen.themes import template_files, template_folders, theme_dir
 from sitegen import __version__
-from sitegen.write import (IntactCheck, Manifest, StageAhead, Written, check_output, make_stage, not_intact,
-                           previous, prune_manifests, recover, unchanged, write_site, written_as)
+from sitegen.write import (BUNDLE, IntactCheck, Manifest, StageAhead, Written, check_output, identity, make_stage,
+                           not_intact, previous, prune_manifests, recover, unchanged, write_site, written_as)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,27 +330,45 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     # the templates ahead (never asked: see warm_templates), and for a whole new output makes its
     # folders and article files once the articles are loaded (see StageAhead).
     with_check = cache and manifest is not None and manifest.is_file()
-    then = [(not_intact, (out, manifest))] if with_check else []
+    last = _last_build(site, config, out, manifest) if with_check else None
+    looking = _Looking(site / config.content_dir, time.time_ns())
+    then = [(looking.seen, ())] if cache else []  # (step 1: see nochange)
+    if with_check and last is None:
+        then.append((not_intact, (out, manifest)))
     if cache:
         then.append((warm_templates, (site, site / CACHE_DIR, site / config.content_dir)))
     ahead = None if with_check else StageAhead()  # (a whole new folder: see StageAhead)
     if ahead is not None:
         then.append((ahead.make, ()))
-    child = Forked(look, site / config.content_dir, then=then)
+    child = Forked(looking.look, then=then)
     if ahead is not None:
         ahead.forked()
-    check = IntactCheck(out, manifest, (child, 1) if with_check else None) if cache else None
+    # The output's check in a child of its own when the last build's record may hold: it is then
+    # all that is left to do once the content is looked at (see nochange).
+    check = IntactCheck(out, manifest, (child, 2) if with_check and last is None else None) if cache else None
+    options = (drafts, future, fingerprint_assets)
     articles_cache = ArticleCache(site, config, enabled=cache)
     try:
         looked: Look | None = child.result(0)
     except Unavailable:  # (load looks itself)
         looked = None
+    quick = None  # the inputs' digest, the content by its files' stamps (see nochange), when they are settled
+    if last is not None and looked is not None:  # (else asked once the articles are loaded: the child is done by then)
+        quick = _quick_digest(site, config, options, child)
+        if quick is not None and check is not None:
+            same = _same_again(out, manifest, last, quick, check, config)
+            if same is not None:
+                child.stop()
+                clock.lap("load")
+                return _replayed_record(same, strict, started, clock)
     try:
         gathered = gather(site, config, drafts=drafts, cache=articles_cache, future=future, looked=looked)
     except BaseException:
         if ahead is not None:
             ahead.cancel()
         raise
+    if looked is not None and cache and last is None:
+        quick = _quick_digest(site, config, options, child)
     del looked
     clock.lap("load")
     stage = None
@@ -361,14 +381,16 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         else:
             ahead.cancel()
     try:
-        inputs = inputs_digest(site, config, gathered, (drafts, future, fingerprint_assets)) if cache else None
+        inputs = inputs_digest(site, config, gathered, options) if cache else None
         same = unchanged(out, manifest, inputs, search=bool(config.search), check=check) if inputs else None
         if same is not None:  # every input as the last build into ``out`` read them, and its files intact
             articles_cache.save()
             articles_cache.release()
             prune_manifests(articles_cache.folder, MANIFESTS)
             clock.lap("unchanged")
-            return _replayed(out, gathered, same, strict, started, clock.laps)
+            replayed = _replayed(out, gathered, same, strict, started, clock.laps)
+            _remember(site, manifest, quick, gathered.scheduled, replayed)
+            return replayed
         narrow = Narrowing(out, manifest, check, stage) if cache else None
         planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
                                 clock=clock, narrow=narrow)
@@ -447,7 +469,9 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         record(out, scheduled.next_change)
         if cache:
             prune_manifests(articles_cache.folder, MANIFESTS)
-        return result(written.files, written)
+        made = result(written.files, written)
+        _remember(site, manifest, quick, scheduled, made)
+        return made
     except BaseException:
         if stage is not None:  # (write_site removes it itself, or has swapped it in)
             child.stop()
@@ -492,6 +516,101 @@ def _replayed(out: Path, gathered: Gathered, same: tuple[Replay, int], strict: b
     return result
 
 
+class _Looking:
+    """The build's child's first two calls: ``look`` at the content folder (sent at once: ``load``
+    waits for it), then ``seen``, the digest of what it found (see nochange), from the listing
+    the child keeps between the two."""
+
+    def __init__(self, content: Path, started_ns: int):
+        self.content, self.started_ns = content, started_ns
+        self.looked: Look | None = None
+
+    def look(self) -> Look:
+        self.looked = look(self.content)
+        return self.looked
+
+    def seen(self) -> Seen | None:
+        return nochange.seen(self.looked, self.started_ns) if self.looked is not None else None
+
+
+def _record_path(site: Path, manifest: Path | None) -> Path | None:
+    return nochange.path_of(site / CACHE_DIR, manifest) if manifest is not None else None
+
+
+def _last_build(site: Path, config: Config, output: Path, manifest: Path | None) -> NoChange | None:
+    """The record of the last build into ``output`` when it may hold now: its manifest is the one
+    there, and "now" is within the span its schedule holds for (see NoChange.holds)."""
+    path = _record_path(site, manifest)
+    last = nochange.read(path) if path is not None else None
+    if last is None or last.manifest != identity(manifest):
+        return None
+    now, clock = moment(config, datetime.now(timezone.utc))
+    return last if last.holds_at(now if clock else None) else None
+
+
+def _quick_digest(site: Path, config: Config, options: tuple, child: Forked) -> bytes | None:
+    """What ``inputs_digest`` covers, with the content by its files' stamps (the child's Seen) and
+    the schedule left to NoChange.holds: None when a stamp was not settled, or the child gave none."""
+    try:
+        found: Seen | None = child.result(1)
+    except Unavailable:
+        return None
+    if found is None or not found.settled:
+        return None
+    h = hashlib.blake2b(_code_digest(), digest_size=16)
+    messages, problems = load_messages(site, config)
+    h.update(repr((config, options, os.environ.get("SOURCE_DATE_EPOCH"), messages.locale, sorted(messages.texts.items()),
+                   problems)).encode("utf-8", "surrogateescape"))
+    h.update(found.digest)
+    for folder in template_folders(site):
+        digest_files(h, folder)
+    statics, unnamed = text_named(static_copies([theme_dir("static"), site / "static"]), site)
+    h.update(repr(unnamed).encode("utf-8", "surrogateescape"))
+    for source, rel in statics:
+        st = source.stat()
+        h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+    return h.digest()
+
+
+def _same_again(output: Path, manifest: Path | None, last: NoChange, quick: bytes, check: IntactCheck,
+                config: Config) -> NoChange | None:
+    """``last`` when this build would make what it made: the same inputs (``quick``), and its files
+    in ``output`` all as it wrote them (as the child found, for the manifest still there)."""
+    if quick != last.digest or last.manifest != identity(manifest):
+        return None
+    if check.broken(manifest) != frozenset():  # (None: not known; ``unchanged`` finds out)
+        return None
+    if config.search and not (output / BUNDLE).is_dir():
+        return None
+    return last
+
+
+def _replayed_record(last: NoChange, strict: bool, started: float, clock: "Stopwatch") -> BuildResult:
+    """The last build's report again (see nochange), for a build that loaded no article."""
+    clock.lap("unchanged")
+    result = replace(last.report, seconds=time.perf_counter() - started, timings=clock.laps)
+    if strict and result.errors:
+        raise StrictFailure(replace(result, written=False))
+    record(result.output, result.next_change)
+    return result
+
+
+def _remember(site: Path, manifest: Path | None, quick: bytes | None, scheduled: Scheduled, result: BuildResult) -> None:
+    """Keep what this build read (``quick``) and reported for the next (see nochange), or, when a
+    stamp was not settled, forget the last build's record."""
+    path = _record_path(site, manifest)
+    if path is None:
+        return
+    made = identity(manifest)
+    if quick is None or made is None:
+        nochange.forget(path)
+        return
+    until = scheduled.next_change.when if scheduled.next_change else None
+    report = replace(result, seconds=0.0, timings=(), changed=0, removed=0, rendered=0, reused=0, planned=0)
+    nochange.save(path, NoChange(quick, made, scheduled.now if scheduled.clock else None,
+                                 until if scheduled.clock else None, report))
+
+
 def _merged(laps: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
     """Stages in order, each once: a narrow plan that did not stand is timed with the whole one."""
     merged: dict[str, float] = {}
@@ -509,14 +628,7 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
     outcome, the build time, the messages, every template and the stamp of every copied file.
     The same digest as the last build's into an output folder means the same output, so any new
     kind of input must be added here (and its change to ``tests/test_incremental.py``'s list)."""
-    h = hashlib.blake2b(digest_size=16)
-    if not _CODE:
-        versions = installed_versions(LIBRARIES)
-        code = hashlib.blake2b(repr([__version__, sys.version, *(versions.get(lib, "") for lib in LIBRARIES)]).encode(),
-                               digest_size=16)
-        digest_files(code, Path(__file__).parent)
-        _CODE.append(code.digest())
-    h.update(_CODE[0])
+    h = hashlib.blake2b(_code_digest(), digest_size=16)
     h.update(repr((config, options, gathered.build_time.isoformat(), [a.path for a in gathered.scheduled.held],
                    gathered.messages.locale, sorted(gathered.messages.texts.items()))).encode("utf-8"))
     h.update(gathered.loaded.digest)
@@ -526,6 +638,17 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
         st = source.stat()
         h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
     return h.digest()
+
+
+def _code_digest() -> bytes:
+    """sitegen's own files, Python's version and those of the libraries that shape the output."""
+    if not _CODE:
+        versions = installed_versions(LIBRARIES)
+        code = hashlib.blake2b(repr([__version__, sys.version, *(versions.get(lib, "") for lib in LIBRARIES)]).encode(),
+                               digest_size=16)
+        digest_files(code, Path(__file__).parent)
+        _CODE.append(code.digest())
+    return _CODE[0]
 
 
 LIBRARIES = ("jinja2", "markupsafe", "markdown-it-py", "markdown-it-pyrs", "mdit-py-plugins", "babel",

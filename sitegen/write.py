@@ -330,6 +330,14 @@ def _identity(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def identity(path: Path | None) -> tuple[int, int, int] | None:
+    """A file's inode, size and modification time (a manifest saved again has others), or None."""
+    try:
+        return _identity(path) if path is not None else None
+    except OSError:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     files: int        # files of the site: pages, copies and the search bundle's

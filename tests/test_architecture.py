@@ -14,7 +14,7 @@ import sitegen
 from sitegen.config import schema_rows
 
 ORDER = ["errors", "forked", "parts", "config", "i18n", "model", "markdown", "formats", "bodies", "digests", "cache", "load", "schedule", "indexes",
-         "plan", "pagekeys", "health", "themes", "render", "write", "search", "build", "check", "scaffold", "importers", "watch", "serve",
+         "plan", "pagekeys", "health", "themes", "render", "write", "search", "nochange", "build", "check", "scaffold", "importers", "watch", "serve",
          "cli"]
 PACKAGE = Path(sitegen.__file__).parent
 README = PACKAGE.parent / "README.md"

@@ -77,6 +77,7 @@ def no_shortcut(monkeypatch):
     import sitegen.build as build_module
 
     monkeypatch.setattr(build_module, "unchanged", lambda *args, **kwargs: None)
+    monkeypatch.setattr(build_module, "_same_again", lambda *args, **kwargs: None)
 
 
 def test_page_keys_alone_leave_every_page_of_an_unchanged_site_unrendered(root, tmp_path, no_shortcut):
@@ -117,6 +118,9 @@ def test_the_same_inputs_again_check_the_output_and_report_the_last_build_again(
 def test_a_build_reads_the_manifest_of_its_output_once(root, tmp_path, monkeypatch):
     """A build with new inputs finds so from the digest at the head of the manifest and reads the
     entries once, where it writes; a build with the same inputs reads them once, to check the files."""
+    import sitegen.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 10 ** 18)  # (no file settled: no build knows it unchanged early, see nochange)
     reads = []
     real = write_module.Manifest.read
     monkeypatch.setattr(write_module.Manifest, "read", staticmethod(lambda *args: reads.append(1) or real(*args)))
@@ -191,10 +195,30 @@ def test_a_build_that_finds_nothing_changed_imports_no_markdown_or_template_engi
     code, imported = run()
     assert code == 0 and "jinja2" in imported and {"markdown_it", "markdown_it_pyrs"} & set(imported)
 
-def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypatch):
+@pytest.fixture(params=["fresh", "settled"])
+def gathers(request, monkeypatch) -> list[int]:
+    """With "settled", every file counts as settled (its stamp trusted): a build that finds nothing
+    changed knows it from the record of the last (see nochange) without loading an article; with
+    "fresh", none does. The list holds one item for each time a build loaded the articles."""
+    import sitegen.build as build_module
+    import sitegen.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0 if request.param == "settled" else 10 ** 18)  # (or none is)
+    calls: list[int] = []
+    real = build_module.gather
+    monkeypatch.setattr(build_module, "gather", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    calls.append(0) if request.param == "settled" else None
+    return calls
+
+
+def quick(gathers: list[int]) -> bool:
+    return bool(gathers) and gathers[0] == 0
+
+
+def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypatch, gathers):
     """Each thing a build reads is in the digest that lets a rebuild skip planning: a change to
     any one of them (even one that leaves every page's bytes as they were) plans and keys again,
-    and gives what a cold build gives."""
+    and gives what a cold build gives. With settled files, a build with no change loads no article."""
     import sitegen.build as build_module
 
     out = tmp_path / "out"
@@ -221,12 +245,15 @@ def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypa
         assert "unchanged" not in stages(build(root, out, **options)), name
         build(root, tmp_path / f"cold-{k}", cache=False, **options)
         assert tree(out) == tree(tmp_path / f"cold-{k}"), name
+        loaded = len(gathers)
         assert stages(build(root, out, **options))[-1] == "unchanged", name  # nothing more changed: nothing planned
+        assert len(gathers) == loaded + (0 if quick(gathers) else 1), name
 
 
-def test_an_article_coming_out_on_the_clock_makes_a_rebuild_plan_again(site, tmp_path, monkeypatch):
+def test_an_article_coming_out_on_the_clock_makes_a_rebuild_plan_again(site, tmp_path, monkeypatch, gathers):
     """With no build time set, "now" is the clock: the same files give another site once an
-    article's publication time has passed."""
+    article's publication time has passed (and before, the same site, found without loading an
+    article when the files are settled)."""
     import sitegen.build as build_module
     from datetime import datetime, timezone
 
@@ -243,7 +270,14 @@ def test_an_article_coming_out_on_the_clock_makes_a_rebuild_plan_again(site, tmp
     out = tmp_path / "out"
     first = build(root, out)
     assert first.held_back == 1 and first.articles == 1
+    loaded = len(gathers)
     assert stages(build(root, out))[-1] == "unchanged"
+    clock_at(datetime(2024, 2, 29, 23, tzinfo=timezone.utc))  # (still before Beta's time)
+    again = build(root, out)
+    assert stages(again)[-1] == "unchanged" and (again.held_back, again.articles) == (1, 1)
+    assert len(gathers) == loaded + (0 if quick(gathers) else 2)
+    clock_at(datetime(2024, 1, 20, tzinfo=timezone.utc))  # a clock set back, before the record's moment: the same site
+    assert stages(build(root, out))[-1] == "unchanged" and len(gathers) == loaded + (1 if quick(gathers) else 3)
     clock_at(datetime(2024, 3, 2, tzinfo=timezone.utc))
     later = build(root, out)
     assert "unchanged" not in stages(later)

@@ -1,0 +1,126 @@
+"""A build that finds nothing changed knows it from the last build's record (see nochange),
+before loading an article, and reports that build again; anything else goes the whole way."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import sitegen.build as build_module
+import sitegen.cache as cache_module
+import sitegen.write as write_module
+from conftest import article_md, write_files
+from sitegen import nochange
+from sitegen.build import StrictFailure, build, manifest_name
+from sitegen.cache import CACHE_DIR
+from test_incremental import CONFIG, stamps, tree
+
+@pytest.fixture
+def loads(monkeypatch) -> list[str]:
+    """Every file counts as settled; the list names each load of the articles and each read of a
+    manifest by the build's own process."""
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    seen: list[str] = []
+    gather, read = build_module.gather, write_module.Manifest.read
+    monkeypatch.setattr(build_module, "gather", lambda *args, **kwargs: seen.append("articles") or gather(*args, **kwargs))
+    pid = os.getpid()
+    monkeypatch.setattr(write_module.Manifest, "read", staticmethod(
+        lambda *args: (os.getpid() == pid and seen.append("manifest")) or read(*args)))
+    return seen
+
+
+@pytest.fixture
+def root(site):
+    return site({"sitegen.yaml": CONFIG,
+                 "content/a.md": article_md("Alpha", "2024-01-02T10:00:00Z", related="[no-such-story]"),
+                 "content/b.md": article_md("Beta", "2024-01-03T10:00:00Z", tags="[harbour]"),
+                 "content/c.md": article_md("Later", "2031-01-01T10:00:00Z"),  # after build_time: held back
+                 "content/photo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+                 "content/broken.md": "---\ntitle: [unclosed\n---\n"})
+
+
+def record_of(root: Path, out: Path) -> Path:
+    return nochange.path_of(root / CACHE_DIR, root / CACHE_DIR / manifest_name(out))
+
+
+def test_nothing_changed_is_known_without_loading_an_article_and_the_last_report_stands(root, tmp_path, loads):
+    out = tmp_path / "out"
+    first = build(root, out)
+    assert record_of(root, out).is_file()
+    before = stamps(out)
+    loads.clear()
+    again = build(root, out)
+    assert loads == []  # no article loaded, no manifest read here (the child checked the files)
+    assert [stage for stage, _ in again.timings] == ["load", "unchanged"]
+    assert stamps(out) == before
+    for field in ("output", "articles", "pages", "files", "drafts_skipped", "diagnostics", "held_back", "next_change",
+                  "rebuild_at", "written"):
+        assert getattr(again, field) == getattr(first, field), field
+    assert [d.message for d in again.diagnostics if "related article not found" in d.message]
+    assert (again.changed, again.removed, again.rendered, again.reused, again.planned) == (0, 0, 0, 0, 0)
+    with pytest.raises(StrictFailure) as refused:  # the broken file is an error, as it was
+        build(root, out, strict=True)
+    assert refused.value.result.diagnostics == first.diagnostics and not refused.value.result.written
+    assert loads == [] and stamps(out) == before
+
+
+def test_an_output_file_not_as_written_or_another_manifest_takes_the_whole_way(root, tmp_path, loads):
+    out = tmp_path / "out"
+    build(root, out)
+    cold = tree(out)
+    (out / "index.html").write_text("vandalised", encoding="utf-8")
+    loads.clear()
+    build(root, out)
+    assert "articles" in loads and tree(out) == cold
+    loads.clear()
+    build(root, out)
+    assert loads == []
+    manifest = root / CACHE_DIR / manifest_name(out)
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1))  # another manifest
+    build(root, out)
+    assert loads == ["articles", "manifest"] and tree(out) == cold
+
+
+def test_a_change_in_content_of_any_kind_is_seen(root, tmp_path, loads):
+    """An edit, an article added, one removed, an image changed: each builds as a cold build does."""
+    out = tmp_path / "out"
+    build(root, out)
+    changes = [
+        lambda: write_files(root, {"content/a.md": article_md("Alpha, edited", "2024-01-02T10:00:00Z")}),
+        lambda: write_files(root, {"content/d.md": article_md("Delta", "2024-01-05T10:00:00Z")}),
+        lambda: (root / "content/b.md").unlink(),
+        lambda: write_files(root, {"content/photo.svg": "<svg xmlns='http://www.w3.org/2000/svg' width='2'/>"}),
+    ]
+    for k, change in enumerate(changes):
+        change()
+        loads.clear()
+        build(root, out)
+        assert "articles" in loads, k
+        build(root, tmp_path / f"cold-{k}", cache=False)
+        assert tree(out) == tree(tmp_path / f"cold-{k}"), k
+        loads.clear()
+        build(root, out)
+        assert loads == [], k
+
+
+def test_files_not_settled_leave_no_record_and_a_bad_record_is_passed_by(root, tmp_path, loads, monkeypatch):
+    out = tmp_path / "out"
+    build(root, out)
+    record = record_of(root, out)
+    assert record.is_file()
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 10 ** 18)  # (no stamp is settled)
+    write_files(root, {"content/a.md": article_md("Alpha, edited", "2024-01-02T10:00:00Z")})
+    build(root, out)
+    assert not record.exists()  # forgotten: the next build cannot trust these stamps
+    loads.clear()
+    build(root, out)
+    assert loads == ["articles", "manifest"] and not record.exists()
+    monkeypatch.setattr(cache_module, "SETTLED_NS", 0)
+    build(root, out)
+    record.write_bytes(b"not a record")
+    loads.clear()
+    result = build(root, out)
+    assert loads == ["articles", "manifest"] and result.errors == 1
+    assert nochange.read(record) is not None  # written anew
