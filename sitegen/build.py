@@ -387,6 +387,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
             articles_cache.save()
             articles_cache.release()
             prune_manifests(articles_cache.folder, MANIFESTS)
+            nochange.prune(articles_cache.folder, MANIFESTS)
             clock.lap("unchanged")
             replayed = _replayed(out, gathered, same, strict, started, clock.laps)
             _remember(site, manifest, quick, gathered.scheduled, replayed)
@@ -469,6 +470,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         record(out, scheduled.next_change)
         if cache:
             prune_manifests(articles_cache.folder, MANIFESTS)
+            nochange.prune(articles_cache.folder, MANIFESTS)
         made = result(written.files, written)
         _remember(site, manifest, quick, scheduled, made)
         return made
@@ -539,7 +541,7 @@ def _record_path(site: Path, manifest: Path | None) -> Path | None:
 
 def _last_build(site: Path, config: Config, output: Path, manifest: Path | None) -> NoChange | None:
     """The record of the last build into ``output`` when it may hold now: its manifest is the one
-    there, and "now" is within the span its schedule holds for (see NoChange.holds)."""
+    there, and "now" is within the span its schedule holds for (see NoChange.holds_at)."""
     path = _record_path(site, manifest)
     last = nochange.read(path) if path is not None else None
     if last is None or last.manifest != identity(manifest):

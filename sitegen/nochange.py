@@ -101,3 +101,14 @@ def save(path: Path, record: NoChange) -> None:
 
 def forget(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def prune(folder: Path, manifests: str) -> int:
+    """Delete the records in ``folder`` whose manifest (named by the glob ``manifests``, as
+    ``output-*.pickle``) is gone: see write.prune_manifests."""
+    removed = 0
+    for path in folder.glob(RECORD.format("*")):
+        if not (folder / manifests.replace("*", path.stem.rsplit("-", 1)[-1])).is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

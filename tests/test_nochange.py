@@ -4,6 +4,7 @@ before loading an article, and reports that build again; anything else goes the 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,15 @@ def test_files_not_settled_leave_no_record_and_a_bad_record_is_passed_by(root, t
     result = build(root, out)
     assert loads == ["articles", "manifest"] and result.errors == 1
     assert nochange.read(record) is not None  # written anew
+
+
+def test_the_record_of_an_output_folder_that_is_gone_goes_with_its_manifest(root, tmp_path, loads):
+    kept, gone = tmp_path / "kept", tmp_path / "gone"
+    build(root, kept)
+    build(root, gone)
+    assert record_of(root, gone).is_file()
+    shutil.rmtree(gone)
+    write_files(root, {"content/a.md": article_md("Alpha, edited", "2024-01-02T10:00:00Z")})
+    build(root, kept)
+    assert not record_of(root, gone).exists() and not (root / CACHE_DIR / manifest_name(gone)).exists()
+    assert record_of(root, kept).is_file()
