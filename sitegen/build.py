@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import hashlib
@@ -13,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from sitegen.bodies import NO_BODIES, BodyStore
 from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache
@@ -116,6 +117,7 @@ class Gathered:
     contents: list[tuple[Path, str]]
     messages: Messages
     message_problems: tuple[Diagnostic, ...]
+    static_problems: tuple[Diagnostic, ...] = ()  # static files named by no text (in loaded.diagnostics too)
 
 
 def gather(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
@@ -134,7 +136,7 @@ def gather(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, fut
     contents = [(asset.source, asset.site_path.lstrip("/")) for asset in loaded.assets]
     messages, message_problems = load_messages(site, config)
     return Gathered(loaded, scheduled, config.resolved_build_time(newest), statics, contents, messages,
-                    tuple(message_problems))
+                    tuple(message_problems), tuple(unnamed))
 
 
 def plan_build(site: Path, config: Config, *, drafts: bool, cache: ArticleCache, future: bool = False,
@@ -292,8 +294,10 @@ def manifest_name(output: Path) -> str:
 
 
 def forget_output(site: Path, output: Path) -> None:
-    """Drop the manifest of an output folder that is going away (serve's private folder)."""
-    (site.absolute() / CACHE_DIR / manifest_name(output.absolute())).unlink(missing_ok=True)
+    """Drop the manifest of an output folder that is going away (serve's private folder), and its record."""
+    manifest = site.absolute() / CACHE_DIR / manifest_name(output.absolute())
+    manifest.unlink(missing_ok=True)
+    nochange.forget(nochange.path_of(manifest.parent, manifest))
 
 
 def output_folder(site: Path, config: Config, output: Path | None) -> Path:
@@ -330,7 +334,9 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
     # the templates ahead (never asked: see warm_templates), and for a whole new output makes its
     # folders and article files once the articles are loaded (see StageAhead).
     with_check = cache and manifest is not None and manifest.is_file()
-    last = _last_build(site, config, out, manifest) if with_check else None
+    last = _last_build(site, config, manifest) if with_check else None
+    if last is not None:
+        recover(out)  # (a stage left by a killed build, else the output's check cannot be made)
     looking = _Looking(site / config.content_dir, time.time_ns())
     then = [(looking.seen, ())] if cache else []  # (step 1: see nochange)
     if with_check and last is None:
@@ -352,10 +358,13 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         looked: Look | None = child.result(0)
     except Unavailable:  # (load looks itself)
         looked = None
-    quick = None  # the inputs' digest, the content by its files' stamps (see nochange), when they are settled
+    seen: Seen | None = None  # the content's stamps, when all are settled (see nochange)
     if last is not None and looked is not None:  # (else asked once the articles are loaded: the child is done by then)
-        quick = _quick_digest(site, config, options, child)
-        if quick is not None and check is not None:
+        seen = _seen(child)
+        if seen is not None and check is not None:
+            statics, unnamed = text_named(static_copies([theme_dir("static"), site / "static"]), site)
+            messages, message_problems = load_messages(site, config)
+            quick = _quick_digest(site, config, options, seen, statics, unnamed, messages, message_problems)
             same = _same_again(out, manifest, last, quick, check, config)
             if same is not None:
                 child.stop()
@@ -368,7 +377,12 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
             ahead.cancel()
         raise
     if looked is not None and cache and last is None:
-        quick = _quick_digest(site, config, options, child)
+        seen = _seen(child)
+    # What this build read, for the next one to compare (see nochange): the settings, messages and
+    # copies as gathered, the templates as of now (as inputs_digest takes them), and the content's
+    # stamps as the child took them before it was loaded, so a change made meanwhile shows.
+    quick = _quick_digest(site, config, options, seen, gathered.statics, gathered.static_problems, gathered.messages,
+                          gathered.message_problems) if seen is not None else None
     del looked
     clock.lap("load")
     stage = None
@@ -539,35 +553,37 @@ def _record_path(site: Path, manifest: Path | None) -> Path | None:
     return nochange.path_of(site / CACHE_DIR, manifest) if manifest is not None else None
 
 
-def _last_build(site: Path, config: Config, output: Path, manifest: Path | None) -> NoChange | None:
-    """The record of the last build into ``output`` when it may hold now: its manifest is the one
-    there, and "now" is within the span its schedule holds for (see NoChange.holds_at)."""
+def _last_build(site: Path, config: Config, manifest: Path | None) -> NoChange | None:
+    """The record of the last build into the output of ``manifest`` when it may hold now: that
+    manifest is the one there, and "now" is within the span its schedule holds for (see
+    NoChange.holds_at)."""
     path = _record_path(site, manifest)
     last = nochange.read(path) if path is not None else None
-    if last is None or last.manifest != identity(manifest):
+    if last is None or last.manifest != identity(manifest) or not isinstance(last.report, BuildResult):
         return None
     now, clock = moment(config, datetime.now(timezone.utc))
     return last if last.holds_at(now if clock else None) else None
 
 
-def _quick_digest(site: Path, config: Config, options: tuple, child: Forked) -> bytes | None:
-    """What ``inputs_digest`` covers, with the content by its files' stamps (the child's Seen) and
-    the schedule left to NoChange.holds: None when a stamp was not settled, or the child gave none."""
+def _seen(child: Forked) -> Seen | None:
+    """The child's Seen of the content (its step 1), when every stamp in it was settled."""
     try:
         found: Seen | None = child.result(1)
     except Unavailable:
         return None
-    if found is None or not found.settled:
-        return None
+    return found if found is not None and found.settled else None
+
+
+def _quick_digest(site: Path, config: Config, options: tuple, seen: Seen, statics: list[tuple[Path, str]],
+                  static_problems: Sequence[Diagnostic], messages: Messages, message_problems: Sequence[Diagnostic]) -> bytes:
+    """What ``inputs_digest`` covers, with the content by its files' stamps (``seen``) and the
+    schedule left to NoChange.holds_at; any new kind of input goes in both."""
     h = hashlib.blake2b(_code_digest(), digest_size=16)
-    messages, problems = load_messages(site, config)
     h.update(repr((config, options, os.environ.get("SOURCE_DATE_EPOCH"), messages.locale, sorted(messages.texts.items()),
-                   problems)).encode("utf-8", "surrogateescape"))
-    h.update(found.digest)
+                   tuple(message_problems), tuple(static_problems))).encode("utf-8", "surrogateescape"))
+    h.update(seen.digest)
     for folder in template_folders(site):
         digest_files(h, folder)
-    statics, unnamed = text_named(static_copies([theme_dir("static"), site / "static"]), site)
-    h.update(repr(unnamed).encode("utf-8", "surrogateescape"))
     for source, rel in statics:
         st = source.stat()
         h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
@@ -609,8 +625,12 @@ def _remember(site: Path, manifest: Path | None, quick: bytes | None, scheduled:
         return
     until = scheduled.next_change.when if scheduled.next_change else None
     report = replace(result, seconds=0.0, timings=(), changed=0, removed=0, rendered=0, reused=0, planned=0)
-    nochange.save(path, NoChange(quick, made, scheduled.now if scheduled.clock else None,
-                                 until if scheduled.clock else None, report))
+    try:
+        nochange.save(path, NoChange(quick, made, scheduled.now if scheduled.clock else None,
+                                     until if scheduled.clock else None, report))
+    except OSError:  # (only a slower next build: the site is written)
+        with contextlib.suppress(OSError):
+            nochange.forget(path)
 
 
 def _merged(laps: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
@@ -629,7 +649,8 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
     its output, the settings and options, the content (each file's key, see ``load``), the schedule's
     outcome, the build time, the messages, every template and the stamp of every copied file.
     The same digest as the last build's into an output folder means the same output, so any new
-    kind of input must be added here (and its change to ``tests/test_incremental.py``'s list)."""
+    kind of input must be added here and to ``_quick_digest`` (and its change to
+    ``tests/test_incremental.py``'s list)."""
     h = hashlib.blake2b(_code_digest(), digest_size=16)
     h.update(repr((config, options, gathered.build_time.isoformat(), [a.path for a in gathered.scheduled.held],
                    gathered.messages.locale, sorted(gathered.messages.texts.items()))).encode("utf-8"))

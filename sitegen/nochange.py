@@ -53,10 +53,10 @@ def seen(looked: Look, started_ns: int) -> Seen:
 
 @dataclass(frozen=True, slots=True)
 class NoChange:
-    """The last build into an output folder: the digest of what it read (see ``build.quick_digest``),
+    """The last build into an output folder: the digest of what it read (see ``build._quick_digest``),
     the identity of the manifest it left (inode, size, modification time), the span of moments
     its schedule holds for (``since``, ``until``: None when "now" was not the clock, or no
-    change is coming), and what it reported (see ``build.Report``)."""
+    change is coming), and what it reported (its BuildResult, without the files written)."""
 
     digest: bytes
     manifest: tuple[int, int, int]
@@ -78,12 +78,19 @@ def path_of(folder: Path, manifest: Path) -> Path:
 
 
 def read(path: Path) -> NoChange | None:
+    """The record at ``path``, or None when there is none, or it is damaged or of another shape
+    (only a slower build: the whole way finds what changed)."""
     try:
         with path.open("rb") as f:
             found = pickle.load(f)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError):
+    except Exception:  # (a damaged pickle can raise nearly anything: MemoryError, OverflowError...)
         return None
-    return found if isinstance(found, NoChange) else None
+    if not isinstance(found, NoChange):
+        return None
+    moments_ok = all(m is None or isinstance(m, datetime) and m.tzinfo is not None for m in (found.since, found.until))
+    manifest_ok = isinstance(found.manifest, tuple) and len(found.manifest) == 3 and all(
+        type(n) is int for n in found.manifest)
+    return found if isinstance(found.digest, bytes) and manifest_ok and moments_ok else None
 
 
 def save(path: Path, record: NoChange) -> None:

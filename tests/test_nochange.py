@@ -137,3 +137,68 @@ def test_the_record_of_an_output_folder_that_is_gone_goes_with_its_manifest(root
     build(root, kept)
     assert not record_of(root, gone).exists() and not (root / CACHE_DIR / manifest_name(gone)).exists()
     assert record_of(root, kept).is_file()
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+def test_the_record_holds_what_the_build_used_when_inputs_change_as_it_runs(root, tmp_path, loads, monkeypatch,
+                                                                           recorded):
+    """Messages and copies are recorded as the build gathered them, templates as it began to plan:
+    an edit made while a build runs is seen by the next (made before the articles load and
+    undone later, or made after they were loaded), never recorded as what the site holds; with
+    the last build's record there (compared before the articles load) and without."""
+    out = tmp_path / "out"
+    real = build_module.gather
+
+    def during(edit):
+        def gather(*args, **kwargs):
+            gathered = real(*args, **kwargs)
+            edit()
+            return gathered
+        return gather
+
+    steps = [  # (an edit made as the articles are loaded, and one made before the next build)
+        (lambda: write_files(root, {"i18n/en.yaml": '"Latest articles": "Newest"\n'}), lambda: None),
+        (lambda: write_files(root, {"static/new.txt": "new\n"}), lambda: None),
+        (lambda: write_files(root, {"templates/partials/byline.html": "<p>by TWO</p>\n"}),
+         lambda: write_files(root, {"templates/partials/byline.html": "<p>by ONE</p>\n"})),
+    ]
+    write_files(root, {"templates/partials/byline.html": "<p>by ONE</p>\n"})
+    build(root, out)
+    for k, (edit, undo) in enumerate(steps):
+        write_files(root, {"content/a.md": article_md(f"Alpha, edit {k}", "2024-01-02T10:00:00Z")})
+        if not recorded:
+            record_of(root, out).unlink()
+        monkeypatch.setattr(build_module, "gather", during(edit))
+        build(root, out)
+        monkeypatch.setattr(build_module, "gather", real)
+        undo()
+        build(root, out)
+        build(root, tmp_path / f"cold-{k}", cache=False)
+        assert tree(out) == tree(tmp_path / f"cold-{k}"), k
+
+
+def test_a_damaged_record_or_a_stage_left_by_a_killed_build_costs_only_time(root, tmp_path, loads):
+    import pickle
+    from datetime import datetime
+
+    out = tmp_path / "out"
+    first = build(root, out)
+    record = record_of(root, out)
+    good = record.read_bytes()
+    last = nochange.read(record)
+    damaged = [good[:len(good) // 2], good[:40] + bytes(40) + good[80:], b"\x80\x05" + b"\xff" * 64,
+               pickle.dumps(nochange.NoChange(last.digest, last.manifest, 12, None, last.report)),
+               pickle.dumps(nochange.NoChange(last.digest, ("a", 1, 2), None, None, last.report)),
+               pickle.dumps(nochange.NoChange(last.digest, last.manifest, None, None, "a report")),
+               pickle.dumps(nochange.NoChange(last.digest, last.manifest, datetime(2024, 1, 1), None, last.report))]
+    for k, data in enumerate(damaged):
+        record.write_bytes(data)
+        loads.clear()
+        again = build(root, out)
+        assert "articles" in loads and again.diagnostics == first.diagnostics, k
+    stage = out.parent / f"{write_module.WORK_PREFIX}{out.name}.killed.new"  # (as a killed build leaves it)
+    stage.mkdir()
+    (stage / "index.html").write_text("half", encoding="utf-8")
+    loads.clear()
+    build(root, out)
+    assert loads == [] and not stage.exists()
