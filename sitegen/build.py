@@ -470,6 +470,8 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
 
         replay = Replay(len(plan.urls), html_pages, tuple(sorted_unique([*planned.index_problems, *planned.plan_problems])),
                         planned.plan_problems)
+        if not cache:  # a whole new output and no manifest of it: the last one would not say what is there
+            forget_output(site, out)
         try:
             written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
                                  key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),

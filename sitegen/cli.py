@@ -44,7 +44,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--timings", action="store_true",
                    help="also print the seconds each stage took (load, indexes, plan, pages, search)")
     b.add_argument("--no-cache", dest="cache", action="store_false",
-                   help="parse every article afresh (the cache in .sitegen-cache/ is neither read nor written)")
+                   help="parse every article afresh (the cache in .sitegen-cache/ is neither read nor written; "
+                        "the output's manifest there is dropped, so the next build writes a whole new folder)")
     b.add_argument("--base-url", metavar="URL",
                    help="publish at this URL instead of base_url from sitegen.yaml (e.g. a preview under a sub-path)")
     b.add_argument("-j", "--jobs", type=_jobs, metavar="N",

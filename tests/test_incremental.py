@@ -594,11 +594,29 @@ def test_search_is_indexed_again_only_when_pages_change(root, tmp_path):
 def test_no_cache_builds_everything_and_a_later_rebuild_is_still_right(root, tmp_path):
     out = tmp_path / "out"
     build(root, out)
-    build(root, out, cache=False)  # rewrites every file; the manifest it did not update no longer matches
+    build(root, out, cache=False)  # rewrites every file, and drops the manifest it would not update
+    assert not list((root / ".sitegen-cache").glob("output-*.pickle"))
     write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z", body="Later.")})
-    warm, cold, _ = rebuild(root, tmp_path)
-    assert warm == cold
+    build(root, out)  # (a whole new folder: no manifest says what is there)
+    build(root, tmp_path / "cold", cache=False)
+    assert tree(out) == tree(tmp_path / "cold")
     assert os.listdir(root / ".sitegen-cache")
+    warm, cold, _ = rebuild(root, tmp_path)  # and the build after writes only what changed again
+    assert warm == cold
+
+
+def test_a_page_only_a_no_cache_build_made_is_gone_after_the_next_build(root, tmp_path):
+    """A --no-cache build replaces the whole output without a manifest, so the last manifest no
+    longer says what is there: it is dropped, and the next build (which would have kept a page
+    that only the --no-cache build made, a draft's here) writes a whole new folder."""
+    write_files(root, {"content/2024/01/draft.md": article_md("Draft", "2024-01-20T10:00:00Z", draft="true")})
+    out = tmp_path / "out"
+    build(root, out)
+    build(root, out, cache=False, drafts=True)
+    assert (out / "2024/01/20/draft/index.html").is_file()
+    build(root, out)
+    build(root, tmp_path / "cold", cache=False)
+    assert tree(out) == tree(tmp_path / "cold")
 
 
 def test_manifests_of_output_folders_that_are_gone_are_pruned(root, tmp_path):
