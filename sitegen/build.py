@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from sitegen.bodies import NO_BODIES, BodyStore
-from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache
+from sitegen.cache import CACHE_DIR, ArticleCache, ResultCache, stamp_of
 from sitegen.config import Config, load_config, with_base_url
 from sitegen.errors import BuildError, Diagnostic, TemplateFailure, sorted_unique
 from sitegen.i18n import Messages, load_messages
@@ -588,7 +588,7 @@ def _quick_digest(site: Path, config: Config, options: tuple, seen: Seen, static
         digest_files(h, folder)
     for source, rel in statics:
         st = source.stat()
-        h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+        h.update(f"{rel}\0{source}\0{stamp_of(st)}\0".encode("utf-8", "surrogateescape"))
     return h.digest()
 
 
@@ -661,7 +661,7 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
         digest_files(h, folder)
     for source, rel in gathered.statics + gathered.contents:
         st = source.stat()
-        h.update(f"{rel}\0{source}\0{st.st_size}\0{st.st_mtime_ns}\0".encode("utf-8", "surrogateescape"))
+        h.update(f"{rel}\0{source}\0{stamp_of(st)}\0".encode("utf-8", "surrogateescape"))
     return h.digest()
 
 

@@ -786,12 +786,14 @@ def _write_new(target: str, data: bytes) -> os.stat_result:
 
 
 def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, stage: Path, flat: bool) -> Ledger:
-    """Copy the static and content files whose source changed (by path, size and time) into ``stage``."""
+    """Copy the static and content files whose source changed into ``stage``: by path and stamp
+    (size, modification and change times, inode: a file put back with its old size and
+    modification time, as ``cp -p`` or ``rsync -t`` do, has a new change time)."""
     done = Ledger()
     made: set[str] = set()
     for rel, source in sources.items():
         st = source.stat()
-        key = f"{source}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8")
+        key = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}".encode("utf-8", "surrogateescape")
         entry = old.get(rel)
         done.rels.append(rel)
         if entry is not None and entry.key == key and _intact(output / rel, entry):

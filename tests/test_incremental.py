@@ -195,6 +195,15 @@ def test_a_build_that_finds_nothing_changed_imports_no_markdown_or_template_engi
     code, imported = run()
     assert code == 0 and "jinja2" in imported and {"markdown_it", "markdown_it_pyrs"} & set(imported)
 
+def rewritten_keeping_times(path: Path, text: str) -> None:
+    """``text`` (as long as what is there) written over ``path``, its modification time put back (as
+    ``cp -p`` or ``rsync -t`` leave it): only its change time tells."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
 @pytest.fixture(params=["fresh", "settled"])
 def gathers(request, monkeypatch) -> list[int]:
     """With "settled", every file counts as settled (its stamp trusted): a build that finds nothing
@@ -229,6 +238,8 @@ def test_every_kind_of_input_makes_a_rebuild_plan_again(root, tmp_path, monkeypa
         ("asset", {}, lambda: write_files(root, {"content/2024/01/photo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})),
         ("static", {}, lambda: write_files(root, {"static/extra.txt": "hello\n"})),
         ("static edit", {}, lambda: write_files(root, {"static/extra.txt": "hello again\n"})),
+        ("static put back with its size and time", {}, lambda: rewritten_keeping_times(root / "static/extra.txt",
+                                                                                      "HELLO AGAIN\n")),
         ("template", {}, lambda: write_files(root, {"templates/partials/byline.html": "<p>by the desk</p>\n"})),
         ("template whitespace", {}, lambda: write_files(root, {"templates/partials/byline.html": "<p>by the desk</p>\n\n"})),
         ("messages", {}, lambda: write_files(root, {"i18n/en.yaml": '"Latest articles": "Newest"\n'})),
