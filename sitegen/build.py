@@ -584,11 +584,7 @@ def _quick_digest(site: Path, config: Config, options: tuple, seen: Seen, static
     h.update(repr((config, options, os.environ.get("SOURCE_DATE_EPOCH"), messages.locale, sorted(messages.texts.items()),
                    tuple(message_problems), tuple(static_problems))).encode("utf-8", "surrogateescape"))
     h.update(seen.digest)
-    for folder in template_folders(site):
-        digest_files(h, folder)
-    for source, rel in statics:
-        st = source.stat()
-        h.update(f"{rel}\0{source}\0{stamp_of(st)}\0".encode("utf-8", "surrogateescape"))
+    _templates_and_copies(h, site, statics)
     return h.digest()
 
 
@@ -657,12 +653,16 @@ def inputs_digest(site: Path, config: Config, gathered: Gathered, options: tuple
     h.update(repr((config, options, gathered.build_time.isoformat(), [a.path for a in gathered.scheduled.held],
                    gathered.messages.locale, sorted(gathered.messages.texts.items()))).encode("utf-8"))
     h.update(gathered.loaded.digest)
+    _templates_and_copies(h, site, gathered.statics + gathered.contents)
+    return h.digest()
+
+
+def _templates_and_copies(h: "hashlib._Hash", site: Path, copies: list[tuple[Path, str]]) -> None:
+    """Every template's bytes and every copied file's stamp, into ``h`` (for both digests of inputs)."""
     for folder in template_folders(site):
         digest_files(h, folder)
-    for source, rel in gathered.statics + gathered.contents:
-        st = source.stat()
-        h.update(f"{rel}\0{source}\0{stamp_of(st)}\0".encode("utf-8", "surrogateescape"))
-    return h.digest()
+    for source, rel in copies:
+        h.update(f"{rel}\0{source}\0{stamp_of(source.stat())}\0".encode("utf-8", "surrogateescape"))
 
 
 def _code_digest() -> bytes:

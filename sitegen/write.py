@@ -26,6 +26,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
+from sitegen.cache import stamp_of
 from sitegen.errors import BuildError
 from sitegen.forked import Forked, Unavailable, idle_priority, interrupts_held
 from sitegen.parts import part_size
@@ -793,7 +794,7 @@ def _copy_files(sources: dict[str, Path], old: dict[str, Entry], output: Path, s
     made: set[str] = set()
     for rel, source in sources.items():
         st = source.stat()
-        key = f"{source}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}".encode("utf-8", "surrogateescape")
+        key = f"{source}\0{stamp_of(st)}".encode("utf-8", "surrogateescape")
         entry = old.get(rel)
         done.rels.append(rel)
         if entry is not None and entry.key == key and _intact(output / rel, entry):
