@@ -415,7 +415,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         articles_cache.release()
         clock = Stopwatch()
         copies, renamed = fingerprint(planned.statics) if fingerprint_assets else (planned.statics, {})
-        from sitegen.render import Renderer  # Jinja only here: a build that finds nothing changed never imports it
+        from sitegen.render import Renderer, render_order  # Jinja only here: a build that finds nothing changed never imports it
 
         salt = template_salt(template_folders(site), config, planned.build_time, renamed, planned.messages.locale,
                              sorted(planned.messages.texts.items()))
@@ -473,7 +473,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         if not cache:  # a whole new output and no manifest of it: the last one would not say what is there
             forget_output(site, out)
         try:
-            written = write_site(out, plan.pages, renderer.render, path_of=lambda page: page.output,
+            written = write_site(out, render_order(plan.pages), renderer.render, path_of=lambda page: page.output,
                                  key_of=lambda page, like: keys.key(page, like is not None and names_only(like)),
                                  settle=lambda page, key: keys.settled(page, key, renderer.names_only), deps_of=keys.deps,
                                  record=tuple(keys.record) if keys.record else None, old=old,

@@ -282,3 +282,62 @@ def assert_same_files(built: Path, other: Path) -> None:
     for path in built.rglob("*"):
         if path.is_file():
             assert path.read_bytes() == (other / path.relative_to(built)).read_bytes(), path
+
+
+def _archive(n: int) -> dict[str, str]:
+    """``n`` articles, a day apart, in three sections, each with two of eight tags and one of five authors."""
+    files = {"sitegen.yaml": "title: Rows\nbase_url: https://example.org/\npage_size: 5\nsearch: false\n"}
+    for i in range(n):
+        day = f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}"
+        files[f"content/a{i:03d}.md"] = article_md(
+            f"Article number {i}", day, section=("World", "Business", "Science")[i % 3],
+            tags=f"[t{i % 8}, t{(i * 3 + 1) % 8}]", authors=f"[Writer {i % 5}]")
+    return files
+
+
+def test_listings_render_in_order_of_their_newest_article_after_the_other_pages(site):
+    """render_order: every page once; the pages that show articles after the rest (which keep the
+    plan's order), by their newest article, whatever list they are of."""
+    from sitegen.build import plan_build
+    from sitegen.cache import ArticleCache
+    from sitegen.config import load_config
+    from sitegen.render import render_order
+
+    folder = site(_archive(40))
+    config = load_config(folder)
+    plan = plan_build(folder, config, drafts=False, cache=ArticleCache(folder, config, enabled=False)).plan
+    ordered = render_order(plan.pages)
+    assert sorted(map(id, ordered)) == sorted(map(id, plan.pages))
+    shows = [bool(page.context.get("articles")) and page.produce is None for page in ordered]
+    first = shows.index(True)
+    assert not any(shows[:first]) and all(shows[first:])
+    assert [p for p in ordered[:first]] == [p for p in plan.pages if p in ordered[:first]]
+    newest = [page.context["articles"][0].sort_key for page in ordered[first:]]
+    assert newest == sorted(newest)
+    kinds = {page.template for page in ordered[first:first + 12]}
+    assert {"listing.html", "month.html"} <= kinds  # lists of every kind side by side, not list after list
+
+
+def test_a_listing_row_is_rendered_about_once_though_fewer_rows_are_kept_than_the_archive_has(site, monkeypatch):
+    """Each article is listed on a dozen pages (home, section, tags, author, month, year). With
+    fewer rows kept than the archive has (as at 100,000 articles), rendering the listings by their
+    newest article asks for each row again while it is still kept; list after list, every list
+    rendered its rows again (2.5 times as many renders here)."""
+    import sitegen.render as render
+
+    monkeypatch.setattr(render, "ROWS_KEPT", 80)  # of 360 rows
+    rendered: list[tuple] = []
+    partial = render.Renderer._partial
+
+    def counted(self, name, values):
+        if name == "partials/article_row.html":
+            rendered.append((values["row"].path, values["row_level"], values["show_section"]))
+        return partial(self, name, values)
+
+    monkeypatch.setattr(render.Renderer, "_partial", counted)
+    folder = site(_archive(120))
+    result = build(folder, folder / "public", jobs=1, cache=False)
+    assert result.errors == 0
+    distinct = len(set(rendered))
+    assert distinct >= 2 * 120  # (a section's listing shows no section, a month's rows are a level lower)
+    assert len(rendered) <= 1.4 * distinct, (len(rendered), distinct)  # 438 of 360; list after list 889
