@@ -700,7 +700,8 @@ def _chunk(indices: range) -> Ledger | BaseException:
 
 def _part(indices: range) -> Ledger:
     """What came of each page of ``indices``, without their paths. The folders this process made
-    are remembered for one part only: the pages of a part are neighbours in the plan, and a set
+    are remembered for one part only: the pages of a part are neighbours in the render order (an
+    article part's share folders; a listing part's are of several lists, which share fewer), and a set
     of every folder made held about 400 bytes a page as Paths (0.6 GB at a million articles)."""
     done = Ledger()
     _made.clear()
