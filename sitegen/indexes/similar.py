@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.config import RelatedConfig
-from sitegen.forked import interrupts_held, release_interrupts
+from sitegen.forked import interrupts_held, keep_freed_memory, release_interrupts
 from sitegen.indexes.csr import (Csr, columns as columns_of, pair_products, product, ptr_of, ptr_of_sizes,
                                  row_sums)
 from sitegen.indexes.lazy import distinct, np, sp
@@ -552,11 +552,17 @@ def all_pairs(chunks: Sequence[np.ndarray], inputs: tuple) -> Iterator[tuple[np.
         import multiprocessing  # (only here: a repair pairs a few rows in line)
 
         with interrupts_held():  # (the pool forks its workers as it starts)
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=release_interrupts)
+            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_pair_worker)
         with pool:
             yield from pool.imap(_chunk_pairs, chunks)
     finally:
         _forked = None
+
+
+def _pair_worker() -> None:
+    """A pair worker's start: Ctrl-C through, and the memory each chunk frees kept for the next."""
+    release_interrupts()
+    keep_freed_memory()
 
 
 def _chunk_pairs(rows: np.ndarray) -> tuple[np.ndarray, ...]:
