@@ -30,6 +30,7 @@ from urllib.parse import unquote
 from sitegen.build import forget_output
 from sitegen.config import load_config
 from sitegen.errors import ConfigError, SitegenError
+from sitegen.forked import interrupts_held
 from sitegen.watch import Outcome, Session
 
 PREFIX = "/__sitegen__/"
@@ -377,7 +378,8 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
         where = f"a temporary folder ({out}), removed on exit" if private is not None else str(out)
         print(f"Serving the site at {url} (drafts shown, live reload; Ctrl-C to stop)", file=stdout, flush=True)
         print(f"building into {where}", file=stdout, flush=True)
-        thread.start()
+        with interrupts_held():  # (it and its request threads never take a Ctrl-C: see Watcher.start)
+            thread.start()
         session.run()
     except KeyboardInterrupt:
         print("\nsitegen: stopped serving", file=stderr, flush=True)

@@ -25,6 +25,7 @@ from watchdog.observers import Observer
 from sitegen.build import StrictFailure, build, output_folder
 from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import BuildError, ConfigError, Diagnostic, TemplateFailure
+from sitegen.forked import interrupts_held
 from sitegen.load import is_ignored
 from sitegen.write import WORK_PREFIX, recover
 
@@ -149,7 +150,8 @@ class Watcher:
         self.site = site
         self.log = log
         self.handler = _Events(relevant, changed, log)
-        self.observer = Observer()
+        with interrupts_held():  # (watchdog may start its inotify reader thread here: see start)
+            self.observer = Observer()
         self.observer.daemon = True
         self.watches: dict[tuple[Path, bool], object] = {}
 
@@ -168,11 +170,12 @@ class Watcher:
                 self.observer.unschedule(self.watches.pop(key))  # type: ignore[arg-type]
             except (KeyError, OSError):
                 pass  # its folder is gone, and with it the watch
-        for path, recursive in sorted(wanted - self.watches.keys()):
-            try:
-                self.watches[(path, recursive)] = self.observer.schedule(self.handler, str(path), recursive=recursive)
-            except OSError as exc:
-                print(f"sitegen: cannot watch {path}: {exc}", file=self.log, flush=True)
+        with interrupts_held():  # (a watch's thread starts here: see start)
+            for path, recursive in sorted(wanted - self.watches.keys()):
+                try:
+                    self.watches[(path, recursive)] = self.observer.schedule(self.handler, str(path), recursive=recursive)
+                except OSError as exc:
+                    print(f"sitegen: cannot watch {path}: {exc}", file=self.log, flush=True)
 
     def described(self) -> str:
         names = []
@@ -182,8 +185,13 @@ class Watcher:
         return ", ".join([*names, CONFIG_FILE])
 
     def start(self) -> None:
+        """Watch. The observer's threads start with Ctrl-C blocked, and keep it so: a SIGINT is
+        then always the main thread's, which holds it back while a build forks (see
+        forked.interrupts_held); taken by another thread then, it was raised in the main thread
+        among Python's after-fork handlers and dropped."""
         self.refresh()
-        self.observer.start()
+        with interrupts_held():
+            self.observer.start()
 
     def stop(self) -> None:
         self.observer.stop()

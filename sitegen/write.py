@@ -567,7 +567,11 @@ class StageAhead:
             last = folders
         self.stage, self._names = stage, bytes(names)
         del names
-        threading.Thread(target=self._send, args=(os.fsencode(f"{stage}\0"),), daemon=True).start()
+        # Started with Ctrl-C blocked, which it keeps: a SIGINT is then always the main thread's,
+        # held back while that forks (interrupts_held). One this thread took while the main
+        # thread forked was raised there among Python's after-fork handlers, and dropped.
+        with interrupts_held():
+            threading.Thread(target=self._send, args=(os.fsencode(f"{stage}\0"),), daemon=True).start()
 
     def cancel(self) -> None:
         """In the parent: nothing to make (the child's wait ends)."""

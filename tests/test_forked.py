@@ -166,3 +166,28 @@ def test_memory_a_kept_worker_frees_is_used_again_without_faults():
     given_back = Forked(growing_parts, False).result()
     assert given_back > 15_000  # 84 MB in 4 KB pages, each faulted in
     assert kept < given_back / 2, (kept, given_back)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads threads' signal masks in /proc")
+def test_the_threads_numpy_starts_never_take_a_ctrl_c():
+    """numpy, imported on first use (indexes/lazy.py), starts OpenBLAS's threads: they block SIGINT,
+    so a Ctrl-C is the main thread's, held back while it forks (interrupts_held). One a BLAS
+    thread took as the build forked was dropped, and the build went on to the end."""
+    import subprocess
+    import sys
+
+    code = """
+import os, signal
+from sitegen.indexes.lazy import np
+np.zeros(1)
+for task in os.listdir("/proc/self/task"):
+    if int(task) != os.getpid():
+        status = open(f"/proc/self/task/{task}/status").read()
+        blocked = int([l for l in status.splitlines() if l.startswith("SigBlk:")][0].split()[1], 16)
+        print(task, bool(blocked & (1 << (signal.SIGINT - 1))))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    threads = [line.split() for line in done.stdout.splitlines()]
+    if not threads:
+        pytest.skip("numpy started no thread here (one core, or OpenBLAS set to one thread)")
+    assert all(blocked == "True" for _, blocked in threads), done.stdout

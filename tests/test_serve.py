@@ -164,6 +164,23 @@ def test_inject_adds_the_script_before_the_end_of_the_body():
     assert inject(b"<p>fragment", 1).endswith(b"</script>")
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads threads' signal masks in /proc")
+def test_only_the_main_thread_of_serve_takes_a_ctrl_c(news, serve):
+    """Every thread of a serving process but the main one (the HTTP server's, each request's, the
+    watcher's, OpenBLAS's) blocks SIGINT, so a Ctrl-C is the main thread's, which holds it back while a build
+    forks (forked.interrupts_held): taken by another thread then, it was dropped."""
+    served = serve(news)
+    served.get(ARTICLE_URL)  # (a request thread, gone again, started by the server's)
+    masks = {}
+    for task in Path(f"/proc/{served.proc.pid}/task").iterdir():
+        status = (task / "status").read_text()
+        masks[int(task.name)] = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
+    sigint = 1 << (signal.SIGINT - 1)
+    assert len(masks) >= 3  # the main thread, the server's, the watcher's
+    assert not masks.pop(served.proc.pid) & sigint
+    assert all(mask & sigint for mask in masks.values()), {tid: hex(mask) for tid, mask in masks.items()}
+
+
 def test_pages_types_folders_and_404(news, serve):
     served = serve(news)
     status, headers, body = served.get(ARTICLE_URL)

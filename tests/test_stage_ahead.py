@@ -4,6 +4,7 @@ build's child: the output is the same as without, and nothing of it is left wher
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,27 @@ def test_a_page_written_over_a_longer_file_is_cut_to_its_bytes(tmp_path):
     assert target.read_bytes() == b"short" and st.st_size == 5
     st = _write_new(str(tmp_path / "new.html"), b"fresh")
     assert (tmp_path / "new.html").read_bytes() == b"fresh" and st.st_size == 5 and os.path.isfile(tmp_path / "new.html")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a thread's signal mask in /proc")
+def test_the_thread_that_sends_the_paths_never_takes_a_ctrl_c(tmp_path):
+    """The thread that writes the paths down the pipe (the child reads them only once idle, so it
+    may wait until the build forks its render pool) blocks SIGINT: a Ctrl-C sent to the build is
+    then the main thread's, held back while it forks (forked.interrupts_held). Taken by that
+    thread as the main thread forked, it was raised in the main thread among Python's handlers
+    after the fork, and dropped there: the build went on to the end (1 run of test_cli's
+    test_ctrl_c_stops_the_build_cleanly in about 40)."""
+    import threading
+
+    ahead = StageAhead()
+    before = set(threading.enumerate())
+    ahead.send(tmp_path / "stage", (f"{i:05d}/a-long-enough-name-{i}/index.html" for i in range(5000)))  # > a pipe's 64 KB
+    (sender,) = set(threading.enumerate()) - before
+    try:
+        status = Path(f"/proc/self/task/{sender.native_id}/status").read_text()
+        blocked = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
+        assert blocked & (1 << (signal.SIGINT - 1))
+    finally:
+        os.close(ahead._read)  # (no child reads: the writes fail and the thread ends)
+        sender.join(5)
+    assert not sender.is_alive()

@@ -163,6 +163,33 @@ def test_the_watcher_sees_real_edits_and_folders_created_later(site):
     assert not watcher.observer.is_alive()
 
 
+def blocks_sigint(thread: threading.Thread) -> bool:
+    """Whether ``thread``'s signal mask holds SIGINT back (Linux: /proc/self/task/<id>/status)."""
+    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
+    blocked = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
+    return bool(blocked & (1 << (signal.SIGINT - 1)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads threads' signal masks in /proc")
+def test_the_watchers_threads_never_take_a_ctrl_c(site):
+    """Every thread the watcher starts, on start and for a folder made later, blocks SIGINT: a
+    Ctrl-C is the main thread's, which holds it back while a build forks (forked.interrupts_held);
+    one a watcher's thread took as the main thread forked was dropped, and the rebuild went on."""
+    root = site({"content/a.md": article_md("One", "2024-01-02")})
+    before = set(threading.enumerate())
+    watcher = Watcher(root, lambda p: is_relevant(p, root, root / "public"), lambda p: None, io.StringIO())
+    watcher.start()
+    try:
+        (root / "templates").mkdir()
+        watcher.refresh()
+        started = [t for t in threading.enumerate() if t not in before and t.native_id is not None]
+        assert len(started) >= 3  # the observer, and a thread for each watch (the site, content/, templates/)
+        assert all(blocks_sigint(t) for t in started), [(t.name, blocks_sigint(t)) for t in started]
+        assert not blocks_sigint(threading.main_thread())
+    finally:
+        watcher.stop()
+
+
 def test_run_build_describes_success_content_errors_and_failures(site, tmp_path):
     root = site({"content/a.md": article_md("One", "2024-01-02"), "content/bad.md": "---\ntitle: [x\n---\n"})
     out = tmp_path / "out"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from sitegen.forked import interrupts_held
+
 
 class OnFirstUse:
     """A module imported by the first attribute asked of it."""
@@ -18,7 +20,13 @@ class OnFirstUse:
 
     def __getattr__(self, attr: str) -> Any:
         if self._module is None:
-            self._module = importlib.import_module(self._name)
+            # numpy starts OpenBLAS's threads as it is imported: they start with Ctrl-C blocked,
+            # and keep it so, as they inherit this thread's mask. A SIGINT is then always the
+            # main thread's, held back while it forks (forked.interrupts_held); one a BLAS thread
+            # took as the main thread forked was raised among Python's after-fork handlers, and
+            # dropped: the build went on to the end.
+            with interrupts_held():
+                self._module = importlib.import_module(self._name)
         return getattr(self._module, attr)
 
 
