@@ -47,6 +47,13 @@ def article_md(title: str, date: str, section: str = "World", body: str = "Body 
     return "\n".join([*lines, "---", "", body, ""])
 
 
+def sigint_blocked(pid: int, tid: int) -> bool:
+    """Whether thread ``tid`` of process ``pid`` holds SIGINT back (its signal mask, in /proc)."""
+    status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+    mask = next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1]
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
 @pytest.fixture
 def site(tmp_path: Path):
     """A factory: site({'content/a.md': ...}) -> the site folder."""

@@ -9,6 +9,7 @@ import platform
 
 import pytest
 
+from conftest import sigint_blocked
 from sitegen.forked import Forked, Unavailable
 
 
@@ -176,18 +177,15 @@ def test_the_threads_numpy_starts_never_take_a_ctrl_c():
     import subprocess
     import sys
 
-    code = """
-import os, signal
-from sitegen.indexes.lazy import np
-np.zeros(1)
-for task in os.listdir("/proc/self/task"):
-    if int(task) != os.getpid():
-        status = open(f"/proc/self/task/{task}/status").read()
-        blocked = int([l for l in status.splitlines() if l.startswith("SigBlk:")][0].split()[1], 16)
-        print(task, bool(blocked & (1 << (signal.SIGINT - 1))))
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    threads = [line.split() for line in done.stdout.splitlines()]
-    if not threads:
+    # A child that imports numpy as the build does, then waits to be looked at.
+    code = "import sys\nfrom sitegen.indexes.lazy import np\nnp.zeros(1)\nprint('ready', flush=True)\nsys.stdin.read()\n"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "ready\n"  # type: ignore[union-attr]
+        others = [int(task) for task in os.listdir(f"/proc/{child.pid}/task") if int(task) != child.pid]
+        blocked = {tid: sigint_blocked(child.pid, tid) for tid in others}
+    finally:
+        child.communicate("")
+    if not blocked:
         pytest.skip("numpy started no thread here (one core, or OpenBLAS set to one thread)")
-    assert all(blocked == "True" for _, blocked in threads), done.stdout
+    assert all(blocked.values()), blocked

@@ -17,7 +17,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import ROOT, article_md, default_sigint, write_files
+from conftest import ROOT, article_md, default_sigint, sigint_blocked, write_files
 from sitegen.themes import theme_dir
 from sitegen.serve import inject, locate
 
@@ -171,14 +171,11 @@ def test_only_the_main_thread_of_serve_takes_a_ctrl_c(news, serve):
     forks (forked.interrupts_held): taken by another thread then, it was dropped."""
     served = serve(news)
     served.get(ARTICLE_URL)  # (a request thread, gone again, started by the server's)
-    masks = {}
-    for task in Path(f"/proc/{served.proc.pid}/task").iterdir():
-        status = (task / "status").read_text()
-        masks[int(task.name)] = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
-    sigint = 1 << (signal.SIGINT - 1)
-    assert len(masks) >= 3  # the main thread, the server's, the watcher's
-    assert not masks.pop(served.proc.pid) & sigint
-    assert all(mask & sigint for mask in masks.values()), {tid: hex(mask) for tid, mask in masks.items()}
+    blocked = {int(task.name): sigint_blocked(served.proc.pid, int(task.name))
+               for task in Path(f"/proc/{served.proc.pid}/task").iterdir()}
+    assert len(blocked) >= 3  # the main thread, the server's, the watcher's
+    assert not blocked.pop(served.proc.pid)
+    assert all(blocked.values()), blocked
 
 
 def test_pages_types_folders_and_404(news, serve):

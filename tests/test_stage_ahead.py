@@ -4,13 +4,12 @@ build's child: the output is the same as without, and nothing of it is left wher
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
 
 import sitegen.build
-from conftest import article_md, write_files
+from conftest import article_md, sigint_blocked, write_files
 from sitegen.build import StrictFailure, build
 from sitegen.forked import Forked, Unavailable
 from sitegen.write import StageAhead, _write_new, make_stage
@@ -124,9 +123,7 @@ def test_the_thread_that_sends_the_paths_never_takes_a_ctrl_c(tmp_path):
     ahead.send(tmp_path / "stage", (f"{i:05d}/a-long-enough-name-{i}/index.html" for i in range(5000)))  # > a pipe's 64 KB
     (sender,) = set(threading.enumerate()) - before
     try:
-        status = Path(f"/proc/self/task/{sender.native_id}/status").read_text()
-        blocked = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
-        assert blocked & (1 << (signal.SIGINT - 1))
+        assert sigint_blocked(os.getpid(), sender.native_id)
     finally:
         os.close(ahead._read)  # (no child reads: the writes fail and the thread ends)
         sender.join(5)

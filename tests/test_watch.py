@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import article_md, default_sigint, write_files
+from conftest import article_md, default_sigint, sigint_blocked, write_files
 from sitegen.watch import Batcher, Session, Watcher, _Events, is_relevant, run_build
 
 SITE = Path("/home/ed/archive")
@@ -164,10 +164,7 @@ def test_the_watcher_sees_real_edits_and_folders_created_later(site):
 
 
 def blocks_sigint(thread: threading.Thread) -> bool:
-    """Whether ``thread``'s signal mask holds SIGINT back (Linux: /proc/self/task/<id>/status)."""
-    status = Path(f"/proc/self/task/{thread.native_id}/status").read_text()
-    blocked = int(next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16)
-    return bool(blocked & (1 << (signal.SIGINT - 1)))
+    return sigint_blocked(os.getpid(), thread.native_id)  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads threads' signal masks in /proc")
