@@ -53,16 +53,16 @@ def render_order(pages: Sequence[Page]) -> list[Page]:
     in front, the article pages at their head: the build's own process renders from the front
     while a worker takes the listings from the back (see write._render_pages). Only the order of
     rendering changes; the pages and their bytes are the same."""
-    listings: list[tuple[tuple, int, Page]] = []
+    listings: list[tuple[tuple, Page]] = []
     others: list[Page] = []
-    for at, page in enumerate(pages):
+    for page in pages:
         shown = page.context.get("articles") if page.produce is None else None
         if shown and type(shown[0]) is Article:
-            listings.append((shown[0].sort_key, at, page))
+            listings.append((shown[0].sort_key, page))
         else:
             others.append(page)
-    listings.sort(key=lambda item: item[:2])
-    return [*others, *(page for _, _, page in listings)]
+    listings.sort(key=lambda item: item[0])  # (stable: pages of one newest article keep the plan's order)
+    return [*others, *(page for _, page in listings)]
 
 
 class SiteView:
