@@ -15,12 +15,26 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from sitegen.bodies import BODIES_FILE, NO_BODIES, BodyStore
 from sitegen.config import Config
 from sitegen.errors import Diagnostic
 from sitegen.model import Article
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], None], prefix: str) -> None:
+    """``write`` a file into a temporary one beside ``path`` (named ``prefix``...``.tmp``), renamed
+    over ``path`` once whole: a reader finds the last file or the new one, never a part of one. The
+    temporary file goes when ``write`` fails."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 CACHE_DIR = ".sitegen-cache"
 _PACKAGE = Path(__file__).parent
@@ -156,15 +170,7 @@ class ArticleCache:
             if not entries and not stamps:
                 path.unlink(missing_ok=True)
                 continue
-            fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".part-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    _dump_parts(entries, f)
-                    _dump_parts(stamps, f)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(path, lambda f: (_dump_parts(entries, f), _dump_parts(stamps, f)), ".part-")
         self._stale = set()
         # Bodies go only once no saved cache names them: those of the entries dropped.
         gone = {key: self.entries[key] for key in self.entries.keys() - self.used.keys()}
@@ -268,12 +274,6 @@ class ResultCache:
         if not (self.enabled and self.writable):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(key, f, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / f"{name}.pickle")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.folder / f"{name}.pickle", lambda f: (pickle.dump(key, f, protocol=pickle.HIGHEST_PROTOCOL),
+                                                                   pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)),
+                         f".{name}-")

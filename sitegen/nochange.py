@@ -16,9 +16,7 @@ was from the recorded build's moment until its next publication or expiry.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -94,16 +92,9 @@ def read(path: Path) -> NoChange | None:
 
 
 def save(path: Path, record: NoChange) -> None:
-    """Written whole or not at all: a temporary file renamed over the last."""
+    """Written whole or not at all (see cache.write_atomically)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    cache.write_atomically(path, lambda f: pickle.dump(record, f, protocol=pickle.HIGHEST_PROTOCOL), path.name)
 
 
 def forget(path: Path) -> None:

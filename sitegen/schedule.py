@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from sitegen.cache import write_atomically
 from sitegen.config import Config
 from sitegen.model import Article
 
@@ -84,15 +84,8 @@ def record(output: Path, change: Change | None) -> Path:
     path = output.parent / RECORD_NAME
     data = ({"next_change": change.when.isoformat(), "reason": change.reason, "path": change.path}
             if change else {"next_change": None})
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=".sitegen-schedule-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(data, indent=2) + "\n"
+    write_atomically(path, lambda f: f.write(text.encode("utf-8")), ".sitegen-schedule-")
     return path
 
 
