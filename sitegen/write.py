@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from sitegen.cache import stamp_of
+from sitegen.cache import stamp_of, write_atomically
 from sitegen.errors import BuildError
 from sitegen.forked import Forked, Unavailable, idle_priority, interrupts_held
 from sitegen.parts import part_size
@@ -121,12 +121,13 @@ class Manifest:
         """The output folder's path first, on its own, so ``prune_manifests`` reads just that; then
         the inputs' digest, so ``unchanged`` reads just that to find a build with new inputs."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
+
+        def write(f: BinaryIO) -> None:
             pickle.dump(self.output, f, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(self.inputs[0] if self.inputs else None, f, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+
+        write_atomically(path, write, prefix=path.name)
 
 
 def previous(output: Path, manifest: Path | None, keep: Path | None = None) -> "Manifest | None":

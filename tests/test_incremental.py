@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -139,8 +140,6 @@ def test_a_build_reads_the_manifest_of_its_output_once(root, tmp_path, monkeypat
 
 
 def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
-    import pickle
-
     out = tmp_path / "out"
     build(root, out)
     [path] = (root / ".sitegen-cache").glob("output-*.pickle")
@@ -169,6 +168,19 @@ def test_the_manifest_is_saved_as_columns_and_read_back_whole(root, tmp_path):
     with pytest.raises(ValueError):  # nor keys
         write_module._manifest(*columns(b"x" * 32, [-1, -1], [3, -1]))
     assert write_module.Manifest.read(path, out) == manifest
+
+
+def test_a_manifest_that_fails_to_save_leaves_the_last_one_and_no_temporary_file(root, tmp_path):
+    out = tmp_path / "out"
+    build(root, out)
+    [path] = (root / ".sitegen-cache").glob("output-*.pickle")
+    before = path.read_bytes()
+    manifest = write_module.Manifest.read(path, out)
+    manifest.record = lambda: None  # (a function cannot be pickled: the save fails part-way)
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        manifest.save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
 
 
 def test_a_build_that_finds_nothing_changed_imports_no_markdown_or_template_engine(root, tmp_path):
