@@ -23,7 +23,7 @@ from sitegen.errors import BuildError, Diagnostic, TemplateFailure, sorted_uniqu
 from sitegen.i18n import Messages, load_messages
 from sitegen.indexes import Indexes, build_indexes
 from sitegen.model import Article
-from sitegen.forked import Forked, Unavailable, idle_priority
+from sitegen.forked import Forked, Unavailable, check_interrupted, idle_priority
 from sitegen.load import Look, Loaded, fingerprint, holds_articles, load, look, static_copies, text_named
 from sitegen import nochange
 from sitegen.nochange import NoChange, Seen
@@ -395,6 +395,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         else:
             ahead.cancel()
     try:
+        check_interrupted()  # (a Ctrl-C Python dropped while loading: see forked.interrupts_remembered)
         inputs = inputs_digest(site, config, gathered, options) if cache else None
         same = unchanged(out, manifest, inputs, search=bool(config.search), check=check) if inputs else None
         if same is not None:  # every input as the last build into ``out`` read them, and its files intact
@@ -409,6 +410,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         narrow = Narrowing(out, manifest, check, stage) if cache else None
         planned = plan_gathered(gathered, config, cache=articles_cache, results=ResultCache(site, enabled=cache),
                                 clock=clock, narrow=narrow)
+        check_interrupted()
         old = narrow.old if narrow is not None else previous(out, manifest, stage)
         scheduled = planned.scheduled
         articles_cache.save()

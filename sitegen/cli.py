@@ -23,6 +23,7 @@ gc.set_threshold(*GC_THRESHOLDS)
 from sitegen import __version__  # noqa: E402
 from sitegen.build import BuildResult, StrictFailure, build  # noqa: E402
 from sitegen.errors import BuildError, ConfigError, TemplateFailure  # noqa: E402
+from sitegen.forked import interrupts_remembered  # noqa: E402
 
 # `sitegen import`'s formats (sitegen.importers.FORMATS, imported by that command only: 10 ms of
 # every build's start-up).
@@ -108,6 +109,11 @@ def run() -> None:
 def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
     args = parser().parse_args(argv)
+    with interrupts_remembered():  # (a Ctrl-C that Python drops still stops the build: see there)
+        return _command(args)
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "build":
         return run_watch(args) if args.watch else run_build(args)
     if args.command == "serve":

@@ -20,6 +20,7 @@ import ctypes
 import os
 import pickle
 import signal
+import threading
 import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
@@ -117,6 +118,51 @@ def interrupts_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+class _Interrupts:
+    remembered = False  # within interrupts_remembered
+    came = False  # a Ctrl-C (or serve's SIGTERM) came within it
+
+
+_interrupts = _Interrupts()
+
+
+def interrupt(signum: int = signal.SIGINT, frame: Any = None) -> None:
+    """A signal handler: KeyboardInterrupt, as Python's own for Ctrl-C, remembered within
+    ``interrupts_remembered``."""
+    _interrupts.came = _interrupts.remembered
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def interrupts_remembered() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as Python's own handler does, and is remembered too, until
+    the block ends. Python drops an exception raised in a finalizer, a weakref callback or an
+    after-fork handler (it prints "Exception ignored" and goes on), and a Ctrl-C is raised in
+    whatever Python code runs next: one that came while a dropped child was reaped went unseen,
+    the build ran to its end and exited 0, and a watch went on watching. ``check_interrupted``
+    raises it again where the build can still stop cleanly. Only in the main thread, and only
+    over Python's own handler (a Ctrl-C ignored, as for a background job, stays ignored)."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    _interrupts.remembered, _interrupts.came = True, False
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _interrupts.remembered = _interrupts.came = False
+
+
+def check_interrupted() -> None:
+    """KeyboardInterrupt again when a Ctrl-C came that Python dropped (see ``interrupts_remembered``):
+    called between a build's stages, between parts of its pages, before its output is swapped
+    in, and between a watch's builds."""
+    if _interrupts.came:
+        raise KeyboardInterrupt
 
 
 def release_interrupts() -> None:

@@ -30,7 +30,7 @@ from urllib.parse import unquote
 from sitegen.build import forget_output
 from sitegen.config import load_config
 from sitegen.errors import ConfigError, SitegenError
-from sitegen.forked import interrupts_held
+from sitegen.forked import interrupt, interrupts_held
 from sitegen.watch import Outcome, Session
 
 PREFIX = "/__sitegen__/"
@@ -386,7 +386,7 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
     finally:
         main = threading.current_thread() is threading.main_thread()
         if main:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+            on_interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         try:
             session.stop()
             live.close()
@@ -400,7 +400,7 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
                 forget_output(site, out)
         finally:
             if main:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.signal(signal.SIGINT, on_interrupt)
             if previous_term is not None:
                 signal.signal(signal.SIGTERM, previous_term)
 
@@ -413,13 +413,10 @@ def _base_path(site: Path, fallback: str) -> str:
 
 
 def _terminate_as_interrupt() -> Any:
-    """SIGTERM stops serve the way Ctrl-C does (the temporary folder is removed)."""
+    """SIGTERM stops serve the way Ctrl-C does (the temporary folder is removed), remembered as it
+    is (see forked.interrupts_remembered)."""
     if threading.current_thread() is not threading.main_thread():
         return None
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
     return signal.signal(signal.SIGTERM, interrupt)
 
 

@@ -25,7 +25,7 @@ from watchdog.observers import Observer
 from sitegen.build import StrictFailure, build, output_folder
 from sitegen.config import CONFIG_FILE, Config, load_config
 from sitegen.errors import BuildError, ConfigError, Diagnostic, TemplateFailure
-from sitegen.forked import interrupts_held
+from sitegen.forked import check_interrupted, interrupts_held
 from sitegen.load import is_ignored
 from sitegen.write import WORK_PREFIX, recover
 
@@ -338,12 +338,15 @@ class Session:
         self.loop()
 
     def loop(self) -> None:
-        """Rebuild after each batch until ``stop``; KeyboardInterrupt ends it too."""
+        """Rebuild after each batch until ``stop``; KeyboardInterrupt ends it too, also one that
+        Python dropped during a build (see forked.interrupts_remembered)."""
+        check_interrupted()
         while (batch := self.batcher.next_batch()) is not None:
             if not batch:
                 print("a scheduled change is due: building again", file=self.stdout, flush=True)
             self.watcher.refresh()
             self.build_once(batch)
+            check_interrupted()
 
     def stop(self) -> None:
         """Stop watching and finish what an interrupted build left beside the output

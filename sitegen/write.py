@@ -28,7 +28,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, Sequ
 
 from sitegen.cache import stamp_of, write_atomically
 from sitegen.errors import BuildError
-from sitegen.forked import Forked, Unavailable, idle_priority, interrupts_held
+from sitegen.forked import Forked, Unavailable, check_interrupted, idle_priority, interrupts_held
 from sitegen.parts import part_size
 
 WORK_PREFIX = ".sitegen-"
@@ -445,6 +445,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         bundle_changed = bundle_gone = 0
         search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
                                                or not (output / BUNDLE).is_dir())
+        check_interrupted()  # (the last moment to leave the output as it was: see forked.interrupts_remembered)
         in_place = old is not None and not search_again  # (so ``flat`` when any changed)
         if not in_place:
             # A whole folder: the search index must read the complete new site before anything
@@ -642,6 +643,7 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
     if jobs < 2 or total < PARALLEL_FROM:
         done = Ledger()
         for start in range(0, total, SERIAL_PART):
+            check_interrupted()
             done.extend(_part(range(start, min(start + SERIAL_PART, total))))
             if progress:
                 progress(min(start + SERIAL_PART, total), total)
@@ -674,6 +676,7 @@ def _render_pages(jobs: int, progress: Callable[[int, int], None] | None) -> Led
     with pool:
         queued: dict[int, multiprocessing.pool.AsyncResult] = {}
         while front < back or queued:
+            check_interrupted()
             while front < back and len(queued) < 2 * workers:  # each worker a part in hand and one queued
                 size = part_size(back - front, jobs, most, LEAST_PART)
                 back -= size

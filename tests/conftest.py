@@ -54,6 +54,33 @@ def sigint_blocked(pid: int, tid: int) -> bool:
     return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
 
 
+# ``python -c DROPPED_CTRL_C N ARGS...`` runs ``sitegen ARGS...`` with a Ctrl-C sent from inside a
+# finalizer as the build's plan stage starts, the Nth time it does: Python drops the
+# KeyboardInterrupt raised there (it prints "Exception ignored"), as it does one that lands
+# while a child is reaped by a finalizer or in an after-fork handler.
+DROPPED_CTRL_C = """
+import os, signal, sys, weakref
+import sitegen.build
+from sitegen.cli import run
+
+at, calls, plan = int(sys.argv.pop(1)), [], sitegen.build.plan_gathered
+
+def plan_gathered(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == at:
+        class Dropped:
+            pass
+        dropped = Dropped()
+        weakref.finalize(dropped, os.kill, os.getpid(), signal.SIGINT)
+        del dropped  # (its finalizer runs here)
+    return plan(*args, **kwargs)
+
+sitegen.build.plan_gathered = plan_gathered
+sys.argv[0] = "sitegen"
+run()
+"""
+
+
 @pytest.fixture
 def site(tmp_path: Path):
     """A factory: site({'content/a.md': ...}) -> the site folder."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import lxml.html
 
-from conftest import article_md, default_sigint, write_files
+from conftest import DROPPED_CTRL_C, article_md, default_sigint, write_files
 
 
 def sitegen(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -263,6 +263,23 @@ def test_ctrl_c_stops_the_build_cleanly(site):
     assert proc.returncode == 130
     assert "interrupted" in err
     assert not (root / "public").exists()
+    assert not list(root.glob(".sitegen-public*"))
+
+
+def test_a_ctrl_c_that_python_drops_still_stops_the_build(site):
+    """A Ctrl-C raised where Python drops it (a finalizer) is remembered, and the build stops at
+    its next stage as for any Ctrl-C: exit 130, the previous output as it was. It used to run to
+    its end and exit 0."""
+    root = site({"content/a.md": article_md("One", "2024-01-02", slug="one")})
+    assert sitegen("build", cwd=root).returncode == 0
+    before = tree(root / "public")
+    write_files(root, {"content/a.md": article_md("One changed", "2024-01-02", slug="one")})
+    run = subprocess.run([sys.executable, "-c", DROPPED_CTRL_C, "1", "build"], cwd=root, preexec_fn=default_sigint,
+                         capture_output=True, text=True, timeout=120)
+    assert "Exception ignored" in run.stderr and "KeyboardInterrupt" in run.stderr  # (dropped by Python)
+    assert run.returncode == 130, run.stderr
+    assert "interrupted; the previous output is unchanged" in run.stderr
+    assert tree(root / "public") == before
     assert not list(root.glob(".sitegen-public*"))
 
 

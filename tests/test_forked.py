@@ -6,11 +6,12 @@ from __future__ import annotations
 import gc
 import os
 import platform
+import signal
 
 import pytest
 
 from conftest import sigint_blocked
-from sitegen.forked import Forked, Unavailable
+from sitegen.forked import Forked, Unavailable, check_interrupted, interrupts_remembered
 
 
 def made_here_and_there(size: int) -> tuple[int, bytes, list[str]]:
@@ -189,3 +190,28 @@ def test_the_threads_numpy_starts_never_take_a_ctrl_c():
     if not blocked:
         pytest.skip("numpy started no thread here (one core, or OpenBLAS set to one thread)")
     assert all(blocked.values()), blocked
+
+
+def test_a_ctrl_c_is_remembered_within_the_block_over_pythons_own_handler_only():
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with interrupts_remembered():
+            check_interrupted()  # (none came)
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass  # dropped, as Python drops one raised in a finalizer
+            with pytest.raises(KeyboardInterrupt):
+                check_interrupted()
+            with pytest.raises(KeyboardInterrupt):
+                check_interrupted()  # (until the block ends)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        check_interrupted()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # (a background job's): left so, and nothing remembered
+        with interrupts_remembered():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            signal.raise_signal(signal.SIGINT)
+            check_interrupted()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

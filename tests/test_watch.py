@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import article_md, default_sigint, sigint_blocked, write_files
+from conftest import DROPPED_CTRL_C, article_md, default_sigint, sigint_blocked, write_files
 from sitegen.watch import Batcher, Session, Watcher, _Events, is_relevant, run_build
 
 SITE = Path("/home/ed/archive")
@@ -224,8 +224,8 @@ def test_a_css_only_change_is_told_apart_until_a_site_is_written(site, tmp_path)
     assert session.build_once(frozenset({css})).css_only
 
 
-def sitegen_watch(root: Path, *args: str) -> tuple[subprocess.Popen, list[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "--watch", *args], cwd=root,
+def sitegen_watch(root: Path, *args: str, command: tuple[str, ...] = ("-m", "sitegen")) -> tuple[subprocess.Popen, list[str]]:
+    proc = subprocess.Popen([sys.executable, *command, "build", "--watch", *args], cwd=root,
                             preexec_fn=default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
@@ -257,6 +257,27 @@ def test_build_watch_rebuilds_after_edits_and_stops_cleanly_on_ctrl_c(site):
     assert not list(root.glob(".sitegen-public*"))
     rebuilt = [line for line in lines if line.startswith("rebuilt")]
     assert rebuilt and all("(content/" in line for line in rebuilt)
+
+
+def test_build_watch_stops_on_a_ctrl_c_that_python_drops_in_a_rebuild(site):
+    """A Ctrl-C raised where Python drops it (a finalizer) during a rebuild is remembered: the
+    rebuild stops, its output as it was, and so does the watch. It used to watch on."""
+    root = site({"content/a.md": article_md("One", "2024-01-02", slug="one")})
+    proc, lines = sitegen_watch(root, command=("-c", DROPPED_CTRL_C, "2"))  # (the first build plans once)
+    try:
+        assert wait_for(lambda: any(line.startswith("built in") for line in lines)), lines
+        assert wait_for(lambda: any(line.startswith("watching") for line in lines)), lines
+        write_files(root, {"content/a.md": article_md("One changed", "2024-01-02", slug="one")})
+        assert proc.wait(timeout=30) in (0, 130), lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert wait_for(lambda: any("stopped watching" in line for line in lines)), lines
+    assert any("Exception ignored" in line for line in lines), lines  # (dropped by Python)
+    assert not any(line.startswith("rebuilt") for line in lines), lines
+    assert "One changed" not in (root / "public/2024/01/02/one/index.html").read_text()
+    assert not list(root.glob(".sitegen-public*"))
 
 
 def test_build_watch_refuses_a_bad_output_folder(site):
