@@ -493,6 +493,7 @@ def build(site: Path, output: Path | None = None, *, strict: bool = False, draft
         _remember(site, manifest, quick, scheduled, made)
         return made
     except BaseException:
+        articles_cache.bodies.done_reading()  # (a read transaction left open would lock the next build out of the store)
         if stage is not None:  # (write_site removes it itself, or has swapped it in)
             child.stop()
             shutil.rmtree(stage, ignore_errors=True)

@@ -23,6 +23,7 @@ import signal
 import threading
 import weakref
 from contextlib import contextmanager
+from types import FrameType
 from typing import Any, Callable, Iterator, Sequence
 
 LENGTH = 8  # bytes before each result: its length, so a result cut short by a dying child is known
@@ -128,7 +129,7 @@ class _Interrupts:
 _interrupts = _Interrupts()
 
 
-def interrupt(signum: int = signal.SIGINT, frame: Any = None) -> None:
+def interrupt(signum: int = signal.SIGINT, frame: FrameType | None = None) -> None:
     """A signal handler: KeyboardInterrupt, as Python's own for Ctrl-C, remembered within
     ``interrupts_remembered``."""
     _interrupts.came = _interrupts.remembered
@@ -143,18 +144,20 @@ def interrupts_remembered() -> Iterator[None]:
     whatever Python code runs next: one that came while a dropped child was reaped went unseen,
     the build ran to its end and exited 0, and a watch went on watching. ``check_interrupted``
     raises it again where the build can still stop cleanly. Only in the main thread, and only
-    over Python's own handler (a Ctrl-C ignored, as for a background job, stays ignored)."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    over Python's own handler (a Ctrl-C ignored, as for a background job, stays ignored), or over
+    this one left by a Ctrl-C that came as it was being replaced (``signal.signal`` runs a pending
+    handler first, and then does not replace it): outside a block it does as Python's does."""
+    if threading.current_thread() is not threading.main_thread() or _interrupts.remembered \
+            or signal.getsignal(signal.SIGINT) not in (signal.default_int_handler, interrupt):
         yield
         return
-    _interrupts.remembered, _interrupts.came = True, False
-    signal.signal(signal.SIGINT, interrupt)
     try:
+        signal.signal(signal.SIGINT, interrupt)
+        _interrupts.remembered, _interrupts.came = True, False
         yield
     finally:
+        _interrupts.remembered = _interrupts.came = False  # (first: the restore below may raise)
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        _interrupts.remembered = _interrupts.came = False
 
 
 def check_interrupted() -> None:

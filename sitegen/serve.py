@@ -399,8 +399,8 @@ def serve(site: Path, output: Path | None = None, *, host: str = "127.0.0.1", po
                 shutil.rmtree(private, ignore_errors=True)
                 forget_output(site, out)
         finally:
-            if main:
-                signal.signal(signal.SIGINT, on_interrupt)
+            if main:  # (None: a handler set outside Python)
+                signal.signal(signal.SIGINT, on_interrupt if on_interrupt is not None else signal.default_int_handler)
             if previous_term is not None:
                 signal.signal(signal.SIGTERM, previous_term)
 

@@ -458,6 +458,7 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             elif finish:
                 bundle_changed = bundle
             os.chmod(stage, 0o755)  # (links keep the times of the files)
+            check_interrupted()  # (again: the links and the search index may have taken a while)
             _distrust(manifest)
             swap(stage, output)
         else:  # in place: each changed file by an atomic rename, nothing else touched

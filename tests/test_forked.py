@@ -215,3 +215,46 @@ def test_a_ctrl_c_is_remembered_within_the_block_over_pythons_own_handler_only()
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_ctrl_c_pending_as_the_block_ends_leaves_nothing_remembered(monkeypatch):
+    """``signal.signal`` runs a pending handler before it replaces it, and then does not replace
+    it: a Ctrl-C that came just as the block ended raised KeyboardInterrupt from the restoring call
+    with the memory still set, and every later build of the process stopped at its first check."""
+    import ctypes
+    import functools
+    import operator
+    import types
+
+    import sitegen.forked as forked
+
+    kill, real = functools.partial(ctypes.CDLL(None).kill, os.getpid(), signal.SIGINT), signal.signal
+
+    def restoring(number, handler):  # the signal sent at C level, no Python line between it and the call
+        if handler is signal.default_int_handler:
+            return list(map(operator.call, [kill, functools.partial(real, number, handler)]))[1]
+        return real(number, handler)
+
+    monkeypatch.setattr(forked, "signal", types.SimpleNamespace(
+        **{name: getattr(signal, name) for name in dir(signal) if not name.startswith("__")} | {"signal": restoring}))
+    before = real(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_remembered():
+                pass
+        try:
+            check_interrupted()
+        except KeyboardInterrupt:  # (raised on, it would end the whole test run)
+            pytest.fail("a Ctrl-C is still remembered after the block")
+        monkeypatch.undo()
+        with interrupts_remembered():  # (and a later block still remembers)
+            assert signal.getsignal(signal.SIGINT) is forked.interrupt
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:
+                pass
+            with pytest.raises(KeyboardInterrupt):
+                check_interrupted()
+        check_interrupted()
+    finally:
+        real(signal.SIGINT, before)

@@ -183,6 +183,41 @@ def test_a_manifest_that_fails_to_save_leaves_the_last_one_and_no_temporary_file
     assert sorted(p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")) == []
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # (the Ctrl-C Python drops)
+def test_a_build_after_an_interrupted_one_in_the_same_process_still_writes_the_body_store(root, tmp_path, monkeypatch):
+    """An interrupted build ends the body store's read transaction: one left open (its connection
+    alive in a cycle) locked the next build of the same process (serve's, a test's) out of the store."""
+    import signal
+    import weakref
+
+    import sitegen.build as build_module
+    from sitegen.cli import main
+
+    out = tmp_path / "out"
+    build(root, out)
+    plan = build_module.plan_gathered
+
+    def interrupted(*args, **kwargs):  # a Ctrl-C dropped by Python, as the plan starts (conftest.DROPPED_CTRL_C)
+        class Dropped:
+            pass
+        dropped = Dropped()
+        weakref.finalize(dropped, os.kill, os.getpid(), signal.SIGINT)
+        del dropped
+        return plan(*args, **kwargs)
+
+    write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z", body="New words. " * 10)})
+    monkeypatch.setattr(build_module, "plan_gathered", interrupted)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main(["build", str(root), "-o", str(out), "-q"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, before)
+    monkeypatch.setattr(build_module, "plan_gathered", plan)
+    write_files(root, {"content/2024/01/s1.md": article_md("Story number 1", "2024-01-11T10:00:00Z", body="Other words. " * 10)})
+    assert build(root, out).written  # (no "database is locked")
+    assert "New words." in (out / "2024/01/10/story-number-0/index.html").read_text()
+
+
 def test_a_build_that_finds_nothing_changed_imports_no_markdown_or_template_engine(root, tmp_path):
     """Parsing and rendering libraries are imported where they are first used: a no-change build
     starts faster without them (about 80 ms), and one with something to do still has them."""
