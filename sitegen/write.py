@@ -445,7 +445,6 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
         bundle_changed = bundle_gone = 0
         search_again = finish is not None and (old is None or bool(changed or gone) or not old.search
                                                or not (output / BUNDLE).is_dir())
-        check_interrupted()  # (the last moment to leave the output as it was: see forked.interrupts_remembered)
         in_place = old is not None and not search_again  # (so ``flat`` when any changed)
         if not in_place:
             # A whole folder: the search index must read the complete new site before anything
@@ -458,10 +457,11 @@ def write_site(output: Path, pages: Sequence[Any], render: Callable[[Any], bytes
             elif finish:
                 bundle_changed = bundle
             os.chmod(stage, 0o755)  # (links keep the times of the files)
-            check_interrupted()  # (again: the links and the search index may have taken a while)
+            check_interrupted()  # (the last moment to leave the output as it was: see forked.interrupts_remembered)
             _distrust(manifest)
             swap(stage, output)
         else:  # in place: each changed file by an atomic rename, nothing else touched
+            check_interrupted()  # (as before a swap)
             if changed or gone:
                 _distrust(manifest)
                 _apply(stage, output, changed, gone)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import textwrap
+import weakref
 from pathlib import Path
 
 import pytest
@@ -54,13 +56,25 @@ def sigint_blocked(pid: int, tid: int) -> bool:
     return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
 
 
-# ``python -c DROPPED_CTRL_C N ARGS...`` runs ``sitegen ARGS...`` with a Ctrl-C sent from inside a
-# finalizer as the build's plan stage starts, the Nth time it does: Python drops the
-# KeyboardInterrupt raised there (it prints "Exception ignored"), as it does one that lands
-# while a child is reaped by a finalizer or in an after-fork handler.
-DROPPED_CTRL_C = """
-import os, signal, sys, weakref
+def drop_a_ctrl_c() -> None:
+    """Send this process a Ctrl-C from inside a finalizer: Python drops the KeyboardInterrupt
+    raised there (it prints "Exception ignored"), as it does one that lands while a child is
+    reaped by a finalizer or in an after-fork handler."""
+    class Dropped:
+        pass
+
+    dropped = Dropped()
+    weakref.finalize(dropped, os.kill, os.getpid(), signal.SIGINT)
+    del dropped  # (its finalizer runs here)
+
+
+# ``python -c DROPPED_CTRL_C N ARGS...`` runs ``sitegen ARGS...`` with a Ctrl-C dropped by Python
+# (drop_a_ctrl_c) as the build's plan stage starts, the Nth time it does.
+DROPPED_CTRL_C = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 import sitegen.build
+from conftest import drop_a_ctrl_c
 from sitegen.cli import run
 
 at, calls, plan = int(sys.argv.pop(1)), [], sitegen.build.plan_gathered
@@ -68,11 +82,7 @@ at, calls, plan = int(sys.argv.pop(1)), [], sitegen.build.plan_gathered
 def plan_gathered(*args, **kwargs):
     calls.append(1)
     if len(calls) == at:
-        class Dropped:
-            pass
-        dropped = Dropped()
-        weakref.finalize(dropped, os.kill, os.getpid(), signal.SIGINT)
-        del dropped  # (its finalizer runs here)
+        drop_a_ctrl_c()
     return plan(*args, **kwargs)
 
 sitegen.build.plan_gathered = plan_gathered

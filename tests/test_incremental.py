@@ -7,6 +7,7 @@ import contextlib
 import os
 import pickle
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 import sitegen
 import sitegen.write as write_module
-from conftest import article_md, write_files
+from conftest import article_md, drop_a_ctrl_c, write_files
 from sitegen.build import StrictFailure, build
 from sitegen.render import TemplateFailure
 
@@ -187,9 +188,6 @@ def test_a_manifest_that_fails_to_save_leaves_the_last_one_and_no_temporary_file
 def test_a_build_after_an_interrupted_one_in_the_same_process_still_writes_the_body_store(root, tmp_path, monkeypatch):
     """An interrupted build ends the body store's read transaction: one left open (its connection
     alive in a cycle) locked the next build of the same process (serve's, a test's) out of the store."""
-    import signal
-    import weakref
-
     import sitegen.build as build_module
     from sitegen.cli import main
 
@@ -197,12 +195,8 @@ def test_a_build_after_an_interrupted_one_in_the_same_process_still_writes_the_b
     build(root, out)
     plan = build_module.plan_gathered
 
-    def interrupted(*args, **kwargs):  # a Ctrl-C dropped by Python, as the plan starts (conftest.DROPPED_CTRL_C)
-        class Dropped:
-            pass
-        dropped = Dropped()
-        weakref.finalize(dropped, os.kill, os.getpid(), signal.SIGINT)
-        del dropped
+    def interrupted(*args, **kwargs):  # a Ctrl-C dropped by Python as the plan starts
+        drop_a_ctrl_c()
         return plan(*args, **kwargs)
 
     write_files(root, {"content/2024/01/s0.md": article_md("Story number 0", "2024-01-10T10:00:00Z", body="New words. " * 10)})
